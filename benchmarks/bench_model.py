@@ -1,0 +1,98 @@
+"""The shared reference benchmark model (../shared/perf/model.py) on ocrelisim's engine.
+
+PK as in ocrelisim.pk (two compartments, CL(t) = CLinf + CLT·exp(-kdes·t) carried by the state g)
+plus the benchmark's B-cell placeholder, dB/dt = kin - kout·B·(1 + Emax·C/(EC50 + C)). The PD
+numbers are the benchmark's placeholders (shared/perf/README.md), not a calibrated model: they
+live here, not in the package. This module also shows how a model plugs into the solver: a
+block right-hand side, a block output function and a 15-line kernel; no solver code.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from ocrelisim import solver
+from ocrelisim.solver import ModelSpec
+
+B0 = 200.0  # cells/µL, benchmark placeholder
+KOUT = math.log(2.0) / 35.0  # 1/day, benchmark placeholder
+KIN = KOUT * B0
+EMAX, EC50 = 35.0, 0.5  # -, mg/L, benchmark placeholders
+KDES = math.log(2.0) / (33.0 * 7.0)  # [S2]
+
+# kernel parameter rows
+_K10I, _K10T, _K12, _K21, _INV_V1, _KDES = range(6)
+
+
+def kernel_parameters(p: np.ndarray) -> np.ndarray:
+    """From shared/perf parameter rows [CLinf, CLT, V1, V2, Q, WT] to kernel rows (n, 6)."""
+    clinf, clt, v1, v2, q = (p[:, j] for j in range(5))
+    out = np.empty((p.shape[0], 6))
+    out[:, _K10I] = clinf / v1
+    out[:, _K10T] = clt / v1
+    out[:, _K12] = q / v1
+    out[:, _K21] = q / v2
+    out[:, _INV_V1] = 1.0 / v1
+    out[:, _KDES] = KDES
+    return out
+
+
+def initial_states(n: int) -> np.ndarray:
+    y0 = np.zeros((n, 4))
+    y0[:, 2] = B0
+    y0[:, 3] = 1.0
+    return y0
+
+
+@njit(cache=True, error_model="numpy", fastmath={"contract"}, inline="always")
+def rhs(y, p, u, dy, n):  # type: ignore[no-untyped-def]
+    for l in range(n):
+        a1 = y[0, l]
+        a2 = y[1, l]
+        b = y[2, l]
+        g = y[3, l]
+        c = a1 * p[_INV_V1, l]
+        k12a1 = p[_K12, l] * a1
+        k21a2 = p[_K21, l] * a2
+        dy[0, l] = u[0, l] - (p[_K10I, l] + p[_K10T, l] * g) * a1 - k12a1 + k21a2
+        dy[1, l] = k12a1 - k21a2
+        dy[2, l] = KIN - KOUT * b * (1.0 + EMAX * c / (EC50 + c))
+        dy[3, l] = -p[_KDES, l] * g
+
+
+@njit(cache=True, error_model="numpy", fastmath={"contract"}, inline="always")
+def outputs(y, p, o, n):  # type: ignore[no-untyped-def]
+    for l in range(n):
+        o[0, l] = y[0, l] * p[_INV_V1, l]
+        o[1, l] = y[2, l]
+
+
+@njit(cache=True, error_model="numpy", fastmath={"contract"}, parallel=True)
+def kernel(b0, b1, lanes, P, y0, sched_of, ev_ptr, ev_time, ev_cmt, ev_rate, ev_bolus, t_out,  # type: ignore[no-untyped-def]  # noqa: E501
+           extra, t_end, intervals, threshold, rtol, atol, h_init, max_steps, out, auc, cmax,
+           ctrough, tabove, stats):
+    n_pat = P.shape[0]
+    n_out = out.shape[0]
+    for b in prange(b0, b1):
+        first = b * lanes
+        n = min(lanes, n_pat - first)
+        st, na, nr = solver.integrate_block(
+            rhs, outputs, first, n, lanes, P, y0, sched_of, ev_ptr, ev_time, ev_cmt, ev_rate,
+            ev_bolus, t_out, extra, t_end, intervals, threshold, rtol, atol, h_init, max_steps,
+            n_out, out, auc, cmax, ctrough, tabove)
+        stats[b, 0] = st
+        stats[b, 1] = na
+        stats[b, 2] = nr
+
+
+BENCH_MODEL = ModelSpec(
+    name="shared-perf-pkpd",
+    states=("central", "peripheral", "bcells", "cl_decay"),
+    outputs=("C", "B"),
+    output_units=("mg/L", "cells/uL"),
+    atol_scale=(1.0, 1.0, 1.0, 1e-3),
+    kernel=kernel,
+)
