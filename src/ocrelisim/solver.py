@@ -228,24 +228,27 @@ def _block_breakpoints(first, n, sched, ev_ptr, ev_time, extra, t_end):  # type:
 
 @njit(**_JIT, inline="always")
 def _apply_events(tb, first, n, sched, ev_ptr, ev_time, ev_cmt, ev_rate, ev_bolus, ptr, y, u):  # type: ignore[no-untyped-def]  # noqa: E501
-    """Apply every event at time ``tb`` to the block: rate changes to u, boluses to y."""
-    applied = False
+    """Apply every event at time ``tb``: rate changes to u, boluses to y.
+
+    Returns True when an input starts from zero or a bolus is given (a sharp onset that needs
+    a small first step); rate changes of a running infusion and stops return False.
+    """
+    onset = False
     for l in range(n):
         e = ptr[l]
         end = ev_ptr[sched[first + l] + 1]
         while e < end and ev_time[e] <= tb:
             c = ev_cmt[e]
+            before = u[c, l]
             u[c, l] += ev_rate[e]
+            if abs(u[c, l]) < 1e-9:  # rates are sums of +r/-r pairs: snap round-off to zero
+                u[c, l] = 0.0
+            if ev_bolus[e] != 0.0 or (before == 0.0 and u[c, l] != 0.0):
+                onset = True
             y[c, l] += ev_bolus[e]
             e += 1
-            applied = True
         ptr[l] = e
-    # Rates are sums of +r/-r pairs; snap round-off residue to exact zero.
-    for c in range(u.shape[0]):
-        for l in range(n):
-            if abs(u[c, l]) < 1e-9:
-                u[c, l] = 0.0
-    return applied
+    return onset
 
 
 @njit(**_JIT, inline="always")
@@ -412,10 +415,10 @@ def integrate_block(rhs, outputs, first, n, lanes, P, y0, sched, ev_ptr, ev_time
             outputs(y, p, o, n)
             _write_outputs(o, first, n, jo, out)
             jo += 1
-        changed = _apply_events(tb, first, n, sched, ev_ptr, ev_time, ev_cmt, ev_rate, ev_bolus,
-                                ptr, y, u)
-        # A discontinuity makes the old step size meaningless for the new dynamics.
-        if changed and h > h_init:
+        onset = _apply_events(tb, first, n, sched, ev_ptr, ev_time, ev_cmt, ev_rate, ev_bolus,
+                              ptr, y, u)
+        # A dose onset makes the old step size meaningless for the new dynamics.
+        if onset and h > h_init:
             h = h_init
     return STATUS_OK, n_acc, n_rej
 
@@ -448,7 +451,7 @@ class SolverOptions:
     lanes: int = 64
     threads: int | None = None
     max_steps: int = 1_000_000
-    h_init: float = 1e-3
+    h_init: float = 1e-4
 
     def __post_init__(self) -> None:
         checks: list[tuple[str, float, float, float]] = [
