@@ -161,3 +161,71 @@ SHORT_INFUSION_DURATION = Parameter(
     "it is given at a constant rate (assumption)", assumption=True)
 # Accepted body-weight input range, kg (our plausibility check, not a clinical limit).
 PLAUSIBLE_WEIGHT_KG = (30.0, 250.0)
+
+# Accepted age input range, years (our plausibility check for covariate files, not a clinical
+# limit; ages outside the trials' entry range are accepted).
+PLAUSIBLE_AGE_Y = (0.0, 120.0)
+
+_WEIGHT_SOURCE = (
+    "body weight not reported by arm [S12][S13][S14][S60]; assumption: log-normal by sex, "
+    "medians 68 kg (F) and 83 kg (M), SD of log 0.2 (about 20% CV), truncated to "
+    "PLAUSIBLE_WEIGHT_KG. With assumed heights of 1.65 m (F) and 1.78 m (M) this gives a mean "
+    "BMI of about 25.9 kg/m2 for the RMS sex mix, consistent with the OPERA mean BMI 26.2 [S60], "
+    "and a mean weight of about 75 kg, the PK reference weight"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Demographics:
+    """Baseline demographics of a trial population, used by ``Population.sample``.
+
+    Age follows a normal distribution truncated to ``[age_min, age_max]`` (the trial's entry
+    range) whose truncated mean and SD equal ``age_mean`` and ``age_sd``; sex is female with
+    probability ``female_fraction``; weight is log-normal by sex (medians
+    ``weight_median_female``/``weight_median_male``, SD of log ``weight_sd_log``) truncated to
+    ``PLAUSIBLE_WEIGHT_KG``.
+    """
+
+    age_mean: Parameter
+    age_sd: Parameter
+    age_min: Parameter
+    age_max: Parameter
+    female_fraction: Parameter
+    weight_median_female: Parameter = field(default_factory=lambda: Parameter(
+        68.0, "kg", PLAUSIBLE_WEIGHT_KG, _WEIGHT_SOURCE, assumption=True))
+    weight_median_male: Parameter = field(default_factory=lambda: Parameter(
+        83.0, "kg", PLAUSIBLE_WEIGHT_KG, _WEIGHT_SOURCE, assumption=True))
+    weight_sd_log: Parameter = field(default_factory=lambda: Parameter(
+        0.2, "SD of log", (0.01, 1.0), _WEIGHT_SOURCE, assumption=True))
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            _check(f.name, getattr(self, f.name))
+        lo, hi, mean = self.age_min.value, self.age_max.value, self.age_mean.value
+        if not lo < mean < hi:
+            raise InvalidParameterError(
+                f"age_mean = {mean!r} y must lie strictly inside the age range [{lo:g}, {hi:g}] y "
+                "(age_min, age_max); widen the range or change the mean")
+
+
+RMS_DEMOGRAPHICS = Demographics(
+    age_mean=Parameter(38.1, "y", (18.0, 80.0),
+                       "[S60]: ocrelizumab-exposed OPERA population (n=1448, incl. switchers)"),
+    age_sd=Parameter(9.3, "y", (1.0, 30.0), "[S60]"),
+    age_min=Parameter(18.0, "y", (0.0, 120.0), "[S12]: OPERA entry age 18-55"),
+    age_max=Parameter(55.0, "y", (0.0, 120.0), "[S12]: OPERA entry age 18-55"),
+    female_fraction=Parameter(0.655, "1", (0.0, 1.0), "[S60]: 65.5% female"),
+)
+"""OPERA I/II (relapsing MS) baseline demographics."""
+
+PPMS_DEMOGRAPHICS = Demographics(
+    age_mean=Parameter(44.7, "y", (18.0, 80.0), "[S14]: ORATORIO ocrelizumab arm"),
+    age_sd=Parameter(7.9, "y", (1.0, 30.0), "[S14]: ORATORIO ocrelizumab arm"),
+    age_min=Parameter(18.0, "y", (0.0, 120.0), "[S13][S14]: ORATORIO entry age 18-55"),
+    age_max=Parameter(55.0, "y", (0.0, 120.0), "[S13][S14]: ORATORIO entry age 18-55"),
+    female_fraction=Parameter(0.486, "1", (0.0, 1.0), "[S14]: 48.6% female, ocrelizumab arm"),
+)
+"""ORATORIO (primary progressive MS) ocrelizumab-arm baseline demographics."""
+
+DEMOGRAPHICS = {"RMS": RMS_DEMOGRAPHICS, "PPMS": PPMS_DEMOGRAPHICS}
+"""Demographics by disease code."""

@@ -1,0 +1,188 @@
+"""The one entry point: ``simulate(regimen, population, times)``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+from ._types import Float1D, Float2D, Int1D
+from .errors import InvalidInputError
+from .pk import PK_MODEL, initial_states, kernel_parameters
+from .population import Population
+from .regimens import Regimen
+from .results import Exposure, SimulationResult
+from .solver import Schedules, SolverOptions, integrate
+
+DEFAULT_OPTIONS = SolverOptions()
+
+
+def simulate(
+    regimen: Regimen | Sequence[Regimen],
+    population: Population,
+    times: ArrayLike | None,
+    *,
+    intervals: ArrayLike | None = None,
+    threshold: float = 0.0,
+    trajectories: bool = True,
+    options: SolverOptions = DEFAULT_OPTIONS,
+    progress: Callable[[int, int], None] | None = None,
+) -> SimulationResult:
+    """Simulate ocrelizumab concentrations for every patient of ``population``.
+
+    Parameters
+    ----------
+    regimen : Regimen or sequence of Regimen
+        One regimen for everybody, or one per patient (length ``population.n``).
+    population : Population
+        Patients and their individual PK parameters.
+    times : array_like or None
+        Output times in days since the first dose, shape (n_times,), sorted, >= 0. May be
+        None or empty when ``trajectories=False``.
+    intervals : array_like, optional
+        Windows ``[[start, end], ...]`` in days (shape (n_intervals, 2)) for in-kernel exposure
+        metrics: AUC (mg·day/L), Cmax (mg/L), trough (C at the window end, mg/L) and time above
+        ``threshold`` (days).
+    threshold : float
+        Concentration threshold in mg/L for the time-above metric.
+    trajectories : bool
+        If False, no concentration-time arrays are kept (summary-only runs of millions).
+    options : SolverOptions
+        Tolerances, lanes per block, threads.
+    progress : callable, optional
+        ``progress(done, total)`` called as patients are finished.
+
+    Returns
+    -------
+    SimulationResult
+        ``result.concentration`` has shape (n_patients, n_times), mg/L; ``result.exposure``
+        holds the interval metrics when ``intervals`` is given.
+
+    Raises
+    ------
+    InvalidInputError
+        Bad times, intervals, threshold or a regimen list of the wrong length.
+    SolverError
+        The solver failed for some patients (the message names them).
+    """
+    t = _check_times(times, trajectories)
+    win = _check_intervals(intervals)
+    if t.size == 0 and win.shape[0] == 0:
+        raise InvalidInputError(
+            "nothing to compute: give output times, or intervals with trajectories=False")
+    if not (np.isfinite(threshold) and threshold >= 0.0):
+        raise InvalidInputError(f"threshold = {threshold!r} mg/L; give a finite value >= 0")
+    regimens, sched = _schedule_index(regimen, population.n)
+    order = np.argsort(sched, kind="stable")
+    grouped = not np.array_equal(order, np.arange(order.size))
+    params = population.params[order] if grouped else population.params
+    schedules = _schedules(regimens, sched[order] if grouped else sched)
+    first_dose = _first_dose_times(regimens)[schedules.sched]
+    P = kernel_parameters(params)
+    y0 = initial_states(params, first_dose)
+    raw = integrate(PK_MODEL, P, y0, schedules, t, win, float(threshold), options,
+                    progress=progress)
+    inverse = np.argsort(order) if grouped else None
+
+    def back(a: np.ndarray) -> np.ndarray:
+        return a[inverse] if inverse is not None else a
+
+    outputs = {name: back(raw.out[i]) for i, name in enumerate(PK_MODEL.outputs)}
+    exposure = None
+    if win.shape[0]:
+        exposure = Exposure(intervals=win, auc=back(raw.auc), cmax=back(raw.cmax),
+                            ctrough=back(raw.ctrough), time_above=back(raw.time_above),
+                            threshold=float(threshold))
+    text = str(regimens[0]) if len(regimens) == 1 else None
+    return SimulationResult(
+        times=t,
+        outputs=outputs,
+        units=dict(zip(PK_MODEL.outputs, PK_MODEL.output_units, strict=True)),
+        ids=np.asarray(population.ids),
+        exposure=exposure,
+        seed=population.seed,
+        n_steps=raw.n_accepted,
+        status="ok",
+        regimen_text=text,
+    )
+
+
+def _check_times(times: ArrayLike | None, trajectories: bool) -> Float1D:
+    if times is None or not trajectories:
+        return np.zeros(0)
+    t = np.asarray(times, dtype=np.float64)
+    if t.ndim == 0:
+        t = t.reshape(1)
+    if t.ndim != 1:
+        raise InvalidInputError(f"times must be one-dimensional (n_times,), got shape {t.shape}")
+    if not np.all(np.isfinite(t)):
+        raise InvalidInputError("times contain NaN or infinite values; give finite days")
+    if t.size and t[0] < 0.0:
+        raise InvalidInputError(
+            f"times must be >= 0 days since the first dose, got {t[0]!r}; shift them")
+    if np.any(np.diff(t) <= 0.0):
+        i = int(np.flatnonzero(np.diff(t) <= 0.0)[0])
+        raise InvalidInputError(
+            f"times must be strictly increasing; times[{i}] = {t[i]!r} >= times[{i + 1}] = "
+            f"{t[i + 1]!r}; sort them and drop duplicates")
+    t = t.copy()
+    t.setflags(write=False)
+    return t
+
+
+def _check_intervals(intervals: ArrayLike | None) -> Float2D:
+    if intervals is None:
+        return np.zeros((0, 2))
+    w = np.asarray(intervals, dtype=np.float64)
+    if w.ndim == 1 and w.size == 2:
+        w = w.reshape(1, 2)
+    if w.ndim != 2 or w.shape[1] != 2:
+        raise InvalidInputError(
+            f"intervals must have shape (n_intervals, 2) of [start, end] days, got {w.shape}")
+    if not np.all(np.isfinite(w)) or np.any(w[:, 0] < 0.0) or np.any(w[:, 1] <= w[:, 0]):
+        raise InvalidInputError(
+            "every interval needs finite 0 <= start < end (days); got "
+            f"{w[~(np.isfinite(w).all(axis=1) & (w[:, 0] >= 0) & (w[:, 1] > w[:, 0]))][0]!r}")
+    w = w.copy()
+    w.setflags(write=False)
+    return w
+
+
+def _schedule_index(regimen: Regimen | Sequence[Regimen],
+                    n: int) -> tuple[list[Regimen], Int1D]:
+    """Distinct regimens and each patient's index into them."""
+    if isinstance(regimen, Regimen):
+        return [regimen], np.zeros(n, dtype=np.int64)
+    regs = list(regimen)
+    if len(regs) != n:
+        raise InvalidInputError(
+            f"got {len(regs)} regimens for {n} patients; give one Regimen for all or exactly "
+            "one per patient")
+    distinct: dict[Regimen, int] = {}
+    sched = np.empty(n, dtype=np.int64)
+    for i, r in enumerate(regs):
+        if not isinstance(r, Regimen):
+            raise InvalidInputError(f"regimen[{i}] is {type(r).__name__}, not a Regimen")
+        sched[i] = distinct.setdefault(r, len(distinct))
+    return list(distinct), sched
+
+
+def _schedules(regimens: list[Regimen], sched: Int1D) -> Schedules:
+    events = [r.events() for r in regimens]
+    counts = np.array([e.time.size for e in events], dtype=np.int64)
+    ev_ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
+
+    def cat(name: str, dtype: type) -> np.ndarray:
+        parts = [np.asarray(getattr(e, name), dtype=dtype) for e in events]
+        return np.ascontiguousarray(np.concatenate(parts) if parts else np.zeros(0, dtype))
+
+    return Schedules(sched=np.ascontiguousarray(sched), ev_ptr=ev_ptr,
+                     ev_time=cat("time", np.float64), ev_cmt=cat("cmt", np.int64),
+                     ev_rate=cat("rate", np.float64), ev_bolus=cat("bolus", np.float64))
+
+
+def _first_dose_times(regimens: list[Regimen]) -> Float1D:
+    """Start of the first dose of each regimen (clearance time origin), 0 without doses."""
+    return np.array([float(r.events().time.min()) if r.events().time.size else 0.0
+                     for r in regimens])
