@@ -54,7 +54,7 @@ def run_one(n: int, mode: str, reps: int, rtol: float, lanes: int) -> dict[str, 
 
     from ocrelisim.solver import SolverOptions, integrate
 
-    reg, ev, Schedules = _schedules(M)
+    _, ev, Schedules = _schedules(M)
     sched = Schedules(sched=np.zeros(n, dtype=np.int64), ev_ptr=np.array([0, ev.time.size]),
                       ev_time=ev.time, ev_cmt=np.asarray(ev.cmt, dtype=np.int64) - 1,
                       ev_rate=ev.rate, ev_bolus=ev.bolus)

@@ -49,29 +49,29 @@ def initial_states(n: int) -> np.ndarray:
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"}, inline="always")
 def rhs(y, p, u, dy, n):  # type: ignore[no-untyped-def]
-    for l in range(n):
-        a1 = y[0, l]
-        a2 = y[1, l]
-        b = y[2, l]
-        g = y[3, l]
-        c = a1 * p[_INV_V1, l]
-        k12a1 = p[_K12, l] * a1
-        k21a2 = p[_K21, l] * a2
-        dy[0, l] = u[0, l] - (p[_K10I, l] + p[_K10T, l] * g) * a1 - k12a1 + k21a2
-        dy[1, l] = k12a1 - k21a2
-        dy[2, l] = KIN - KOUT * b * (1.0 + EMAX * c / (EC50 + c))
-        dy[3, l] = -p[_KDES, l] * g
+    for ln in range(n):
+        a1 = y[0, ln]
+        a2 = y[1, ln]
+        b = y[2, ln]
+        g = y[3, ln]
+        c = a1 * p[_INV_V1, ln]
+        k12a1 = p[_K12, ln] * a1
+        k21a2 = p[_K21, ln] * a2
+        dy[0, ln] = u[0, ln] - (p[_K10I, ln] + p[_K10T, ln] * g) * a1 - k12a1 + k21a2
+        dy[1, ln] = k12a1 - k21a2
+        dy[2, ln] = KIN - KOUT * b * (1.0 + EMAX * c / (EC50 + c))
+        dy[3, ln] = -p[_KDES, ln] * g
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"}, inline="always")
 def outputs(y, p, o, n):  # type: ignore[no-untyped-def]
-    for l in range(n):
-        o[0, l] = y[0, l] * p[_INV_V1, l]
-        o[1, l] = y[2, l]
+    for ln in range(n):
+        o[0, ln] = y[0, ln] * p[_INV_V1, ln]
+        o[1, ln] = y[2, ln]
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"}, parallel=True)
-def kernel(b0, b1, lanes, P, y0, sched_of, ev_ptr, ev_time, ev_cmt, ev_rate, ev_bolus, t_out,  # type: ignore[no-untyped-def]  # noqa: E501
+def kernel(b0, b1, lanes, P, y0, sched_of, ev_ptr, ev_time, ev_cmt, ev_rate, ev_bolus, t_out,  # type: ignore[no-untyped-def]
            extra, t_end, intervals, threshold, rtol, atol, h_init, max_steps, out, auc, cmax,
            ctrough, tabove, stats):
     n_pat = P.shape[0]

@@ -1,13 +1,60 @@
 """ocrelisim: executable, validated model of ocrelizumab therapy for multiple sclerosis.
 
 For research and education only; not clinical advice.
+
+>>> import numpy as np, ocrelisim as oc
+>>> pop = oc.Population.sample(100, disease="RMS", seed=1)
+>>> res = oc.simulate(oc.Regimen.preset("iv"), pop, np.arange(0.0, 731.0))
+>>> res.concentration.shape
+(100, 731)
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from importlib import metadata as _metadata
+
+from ._meta import DISCLAIMER as DISCLAIMER
+from .errors import InvalidInputError as InvalidInputError
+from .errors import InvalidParameterError as InvalidParameterError
+from .errors import OcrelisimError as OcrelisimError
+from .errors import RegimenError as RegimenError
+from .errors import SolverError as SolverError
+from .parameters import PK as PK
+from .parameters import Parameter as Parameter
+from .parameters import PKParameters as PKParameters
+from .population import Population as Population
+from .population import observe as observe
+from .regimens import IVInfusion as IVInfusion
+from .regimens import Regimen as Regimen
+from .regimens import SCInjection as SCInjection
+from .regimens import read_nonmem as read_nonmem
+from .results import Exposure as Exposure
+from .results import SimulationResult as SimulationResult
+from .simulate import simulate as simulate
+from .solver import SolverOptions as SolverOptions
 
 try:
-    __version__ = version("ocrelisim")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = _metadata.version("ocrelisim")
+except _metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
     __version__ = "0+unknown"
 
-__all__ = ["__version__"]
+__all__ = [
+    "DISCLAIMER",
+    "PK",
+    "Exposure",
+    "IVInfusion",
+    "InvalidInputError",
+    "InvalidParameterError",
+    "OcrelisimError",
+    "PKParameters",
+    "Parameter",
+    "Population",
+    "Regimen",
+    "RegimenError",
+    "SCInjection",
+    "SimulationResult",
+    "SolverError",
+    "SolverOptions",
+    "__version__",
+    "observe",
+    "read_nonmem",
+    "simulate",
+]

@@ -59,30 +59,30 @@ def initial_states(params: Float2D, first_dose: Float1D) -> Float2D:
 @njit(cache=True, error_model="numpy", fastmath={"contract"}, inline="always")
 def rhs(y, p, u, dy, n):  # type: ignore[no-untyped-def]
     """Right-hand side for a lane block; see the module docstring."""
-    for l in range(n):
-        d = y[DEPOT, l]
-        a1 = y[CENTRAL, l]
-        a2 = y[PERIPHERAL, l]
-        g = y[CL_DECAY, l]
-        absorbed = p[_KA, l] * d
-        k12a1 = p[_K12, l] * a1
-        k21a2 = p[_K21, l] * a2
-        dy[DEPOT, l] = u[DEPOT, l] - absorbed
-        dy[CENTRAL, l] = (u[CENTRAL, l] + p[_F, l] * absorbed
-                          - (p[_K10I, l] + p[_K10T, l] * g) * a1 - k12a1 + k21a2)
-        dy[PERIPHERAL, l] = u[PERIPHERAL, l] + k12a1 - k21a2
-        dy[CL_DECAY, l] = -p[_KDES, l] * g
+    for ln in range(n):
+        d = y[DEPOT, ln]
+        a1 = y[CENTRAL, ln]
+        a2 = y[PERIPHERAL, ln]
+        g = y[CL_DECAY, ln]
+        absorbed = p[_KA, ln] * d
+        k12a1 = p[_K12, ln] * a1
+        k21a2 = p[_K21, ln] * a2
+        dy[DEPOT, ln] = u[DEPOT, ln] - absorbed
+        dy[CENTRAL, ln] = (u[CENTRAL, ln] + p[_F, ln] * absorbed
+                          - (p[_K10I, ln] + p[_K10T, ln] * g) * a1 - k12a1 + k21a2)
+        dy[PERIPHERAL, ln] = u[PERIPHERAL, ln] + k12a1 - k21a2
+        dy[CL_DECAY, ln] = -p[_KDES, ln] * g
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"}, inline="always")
 def outputs(y, p, o, n):  # type: ignore[no-untyped-def]
     """Output 0: concentration C = A1/V1 in mg/L."""
-    for l in range(n):
-        o[0, l] = y[CENTRAL, l] * p[_INV_V1, l]
+    for ln in range(n):
+        o[0, ln] = y[CENTRAL, ln] * p[_INV_V1, ln]
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"}, parallel=True)
-def kernel(b0, b1, lanes, P, y0, sched_of, ev_ptr, ev_time, ev_cmt, ev_rate, ev_bolus, t_out,  # type: ignore[no-untyped-def]  # noqa: E501
+def kernel(b0, b1, lanes, P, y0, sched_of, ev_ptr, ev_time, ev_cmt, ev_rate, ev_bolus, t_out,  # type: ignore[no-untyped-def]
            extra, t_end, intervals, threshold, rtol, atol, h_init, max_steps, out, auc, cmax,
            ctrough, tabove, stats):
     """Blocks b0..b1-1 of the PK model (threads over blocks)."""

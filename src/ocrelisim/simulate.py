@@ -174,7 +174,7 @@ def _schedules(regimens: list[Regimen], sched: Int1D) -> Schedules:
     ev_ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
 
     def cat(name: str, dtype: type) -> np.ndarray:
-        parts = [np.asarray(getattr(e, name), dtype=dtype) for e in events]
+        parts: list[np.ndarray] = [np.asarray(getattr(e, name), dtype=dtype) for e in events]
         return np.ascontiguousarray(np.concatenate(parts) if parts else np.zeros(0, dtype))
 
     return Schedules(sched=np.ascontiguousarray(sched), ev_ptr=ev_ptr,

@@ -75,9 +75,10 @@ _P71, _P72, _P73 = (40617522.0 / 29380423.0, -110615467.0 / 29380423.0,
 _GL_X0, _GL_X1, _GL_X2 = 0.5 - 0.5 * 0.6**0.5, 0.5, 0.5 + 0.5 * 0.6**0.5
 _GL_W0, _GL_W1, _GL_W2 = 5.0 / 18.0, 8.0 / 18.0, 5.0 / 18.0
 
-# Compiler flags of every kernel: no Python division checks (they block vectorisation) and
-# fused multiply-add contraction; no other fast-math reassociation.
-_JIT = {"cache": True, "error_model": "numpy", "fastmath": {"contract"}}
+# Compiler flags of every solver function: no Python division checks (they block
+# vectorisation), fused multiply-add contraction and no other fast-math; inlined into the model
+# kernel so the whole block step is one function (no per-call reference counting).
+_inline_jit = njit(cache=True, error_model="numpy", fastmath={"contract"}, inline="always")
 
 _SAFETY, _MIN_FACTOR, _MAX_FACTOR = 0.9, 0.2, 10.0
 
@@ -94,7 +95,7 @@ STATUS_TEXT = {
 }
 
 
-@njit(**_JIT, inline="always")
+@_inline_jit
 def _dense_weights(theta: float, bw: np.ndarray) -> None:
     """bw[i] = Σ_j P[i, j] θ^(j+1): weights of k_i in the dense output at θ."""
     t1 = theta
@@ -110,103 +111,103 @@ def _dense_weights(theta: float, bw: np.ndarray) -> None:
     bw[6] = _P71 * t2 + _P72 * t3 + _P73 * t4
 
 
-@njit(**_JIT, inline="always")
+@_inline_jit
 def _dense_state(y, k, h, bw, yd, n):  # type: ignore[no-untyped-def]
     """yd = y + h Σ_i bw[i] k[i]: interpolated states of the block."""
     ns = y.shape[0]
     for s in range(ns):
-        for l in range(n):
-            yd[s, l] = y[s, l] + h * (bw[0] * k[0, s, l] + bw[2] * k[2, s, l]
-                                      + bw[3] * k[3, s, l] + bw[4] * k[4, s, l]
-                                      + bw[5] * k[5, s, l] + bw[6] * k[6, s, l])
+        for ln in range(n):
+            yd[s, ln] = y[s, ln] + h * (bw[0] * k[0, s, ln] + bw[2] * k[2, s, ln]
+                                      + bw[3] * k[3, s, ln] + bw[4] * k[4, s, ln]
+                                      + bw[5] * k[5, s, ln] + bw[6] * k[6, s, ln])
 
 
-@njit(**_JIT, inline="always")
+@_inline_jit
 def _stage1(y, k, h, yt, n):  # type: ignore[no-untyped-def]
     for s in range(y.shape[0]):
-        for l in range(n):
-            yt[s, l] = y[s, l] + h * (_A21 * k[0, s, l])
+        for ln in range(n):
+            yt[s, ln] = y[s, ln] + h * (_A21 * k[0, s, ln])
 
 
-@njit(**_JIT, inline="always")
+@_inline_jit
 def _stage2(y, k, h, yt, n):  # type: ignore[no-untyped-def]
     for s in range(y.shape[0]):
-        for l in range(n):
-            yt[s, l] = y[s, l] + h * (_A31 * k[0, s, l] + _A32 * k[1, s, l])
+        for ln in range(n):
+            yt[s, ln] = y[s, ln] + h * (_A31 * k[0, s, ln] + _A32 * k[1, s, ln])
 
 
-@njit(**_JIT, inline="always")
+@_inline_jit
 def _stage3(y, k, h, yt, n):  # type: ignore[no-untyped-def]
     for s in range(y.shape[0]):
-        for l in range(n):
-            yt[s, l] = y[s, l] + h * (_A41 * k[0, s, l] + _A42 * k[1, s, l]
-                                      + _A43 * k[2, s, l])
+        for ln in range(n):
+            yt[s, ln] = y[s, ln] + h * (_A41 * k[0, s, ln] + _A42 * k[1, s, ln]
+                                      + _A43 * k[2, s, ln])
 
 
-@njit(**_JIT, inline="always")
+@_inline_jit
 def _stage4(y, k, h, yt, n):  # type: ignore[no-untyped-def]
     for s in range(y.shape[0]):
-        for l in range(n):
-            yt[s, l] = y[s, l] + h * (_A51 * k[0, s, l] + _A52 * k[1, s, l]
-                                      + _A53 * k[2, s, l] + _A54 * k[3, s, l])
+        for ln in range(n):
+            yt[s, ln] = y[s, ln] + h * (_A51 * k[0, s, ln] + _A52 * k[1, s, ln]
+                                      + _A53 * k[2, s, ln] + _A54 * k[3, s, ln])
 
 
-@njit(**_JIT, inline="always")
+@_inline_jit
 def _stage5(y, k, h, yt, n):  # type: ignore[no-untyped-def]
     for s in range(y.shape[0]):
-        for l in range(n):
-            yt[s, l] = y[s, l] + h * (_A61 * k[0, s, l] + _A62 * k[1, s, l]
-                                      + _A63 * k[2, s, l] + _A64 * k[3, s, l]
-                                      + _A65 * k[4, s, l])
+        for ln in range(n):
+            yt[s, ln] = y[s, ln] + h * (_A61 * k[0, s, ln] + _A62 * k[1, s, ln]
+                                      + _A63 * k[2, s, ln] + _A64 * k[3, s, ln]
+                                      + _A65 * k[4, s, ln])
 
 
-@njit(**_JIT, inline="always")
+@_inline_jit
 def _stage6(y, k, h, yt, n):  # type: ignore[no-untyped-def]
     for s in range(y.shape[0]):
-        for l in range(n):
-            yt[s, l] = y[s, l] + h * (_B1 * k[0, s, l] + _B3 * k[2, s, l]
-                                      + _B4 * k[3, s, l] + _B5 * k[4, s, l]
-                                      + _B6 * k[5, s, l])
+        for ln in range(n):
+            yt[s, ln] = y[s, ln] + h * (_B1 * k[0, s, ln] + _B3 * k[2, s, ln]
+                                      + _B4 * k[3, s, ln] + _B5 * k[4, s, ln]
+                                      + _B6 * k[5, s, ln])
 
 
-@njit(**_JIT, inline="always")
+@_inline_jit
 def _error_norm(y, yn, k, h, rtol, atol, wl, n):  # type: ignore[no-untyped-def]
     """Max over lanes and states of |error estimate| / (atol + rtol·max(|y|, |y_new|)).
 
     Per-lane maxima first (an element-wise loop that vectorises), then one short scalar pass;
     a NaN anywhere makes the result NaN.
     """
-    for l in range(n):
-        wl[l] = 0.0
+    for ln in range(n):
+        wl[ln] = 0.0
     for s in range(y.shape[0]):
         a = atol[s]
-        for l in range(n):
-            e = h * (_E1 * k[0, s, l] + _E3 * k[2, s, l] + _E4 * k[3, s, l]
-                     + _E5 * k[4, s, l] + _E6 * k[5, s, l] + _E7 * k[6, s, l])
-            y0 = abs(y[s, l])
-            y1 = abs(yn[s, l])
+        for ln in range(n):
+            e = h * (_E1 * k[0, s, ln] + _E3 * k[2, s, ln] + _E4 * k[3, s, ln]
+                     + _E5 * k[4, s, ln] + _E6 * k[5, s, ln] + _E7 * k[6, s, ln])
+            y0 = abs(y[s, ln])
+            y1 = abs(yn[s, ln])
             r = abs(e) / (a + rtol * (y0 if y0 > y1 else y1))
-            w = wl[l]
-            wl[l] = r if r > w else w + (r - r)  # r - r is NaN when r is: NaN propagates
+            w = wl[ln]
+            wl[ln] = r if r > w else w + (r - r)  # r - r is NaN when r is: NaN propagates
     worst = 0.0
-    for l in range(n):
-        x = wl[l]
+    for ln in range(n):
+        x = wl[ln]
         if not x <= worst:
             worst = x
     return worst
 
 
-@njit(**_JIT, inline="always")
-def _block_breakpoints(first, n, sched, ev_ptr, ev_time, extra, t_end):  # type: ignore[no-untyped-def]  # noqa: E501
+@_inline_jit
+def _block_breakpoints(first, n, sched, ev_ptr, ev_time, extra, t_end):  # type: ignore[no-untyped-def]
     """Sorted unique event times of the block's patients, plus extra times, within [0, t_end]."""
     m = extra.size + 1
-    for l in range(n):
-        q = sched[first + l]
+    for ln in range(n):
+        q = sched[first + ln]
         m += ev_ptr[q + 1] - ev_ptr[q]
     buf = np.empty(m)
     j = 0
-    for l in range(n):
-        q = sched[first + l]
+    for ln in range(n):
+        q = sched[first + ln]
         for e in range(ev_ptr[q], ev_ptr[q + 1]):
             buf[j] = ev_time[e]
             j += 1
@@ -226,33 +227,33 @@ def _block_breakpoints(first, n, sched, ev_ptr, ev_time, extra, t_end):  # type:
     return out[:c]
 
 
-@njit(**_JIT, inline="always")
-def _apply_events(tb, first, n, sched, ev_ptr, ev_time, ev_cmt, ev_rate, ev_bolus, ptr, y, u):  # type: ignore[no-untyped-def]  # noqa: E501
+@_inline_jit
+def _apply_events(tb, first, n, sched, ev_ptr, ev_time, ev_cmt, ev_rate, ev_bolus, ptr, y, u):  # type: ignore[no-untyped-def]
     """Apply every event at time ``tb``: rate changes to u, boluses to y.
 
     Returns True when an input starts from zero or a bolus is given (a sharp onset that needs
     a small first step); rate changes of a running infusion and stops return False.
     """
     onset = False
-    for l in range(n):
-        e = ptr[l]
-        end = ev_ptr[sched[first + l] + 1]
+    for ln in range(n):
+        e = ptr[ln]
+        end = ev_ptr[sched[first + ln] + 1]
         while e < end and ev_time[e] <= tb:
             c = ev_cmt[e]
-            before = u[c, l]
-            u[c, l] += ev_rate[e]
-            if abs(u[c, l]) < 1e-9:  # rates are sums of +r/-r pairs: snap round-off to zero
-                u[c, l] = 0.0
-            if ev_bolus[e] != 0.0 or (before == 0.0 and u[c, l] != 0.0):
+            before = u[c, ln]
+            u[c, ln] += ev_rate[e]
+            if abs(u[c, ln]) < 1e-9:  # rates are sums of +r/-r pairs: snap round-off to zero
+                u[c, ln] = 0.0
+            if ev_bolus[e] != 0.0 or (before == 0.0 and u[c, ln] != 0.0):
                 onset = True
-            y[c, l] += ev_bolus[e]
+            y[c, ln] += ev_bolus[e]
             e += 1
-        ptr[l] = e
+        ptr[ln] = e
     return onset
 
 
-@njit(**_JIT, inline="always")
-def _reduce_step(t, h, c0, c1, cg, intervals, threshold, first, n, auc, cmax, ctrough, tabove):  # type: ignore[no-untyped-def]  # noqa: E501
+@_inline_jit
+def _reduce_step(t, h, c0, c1, cg, intervals, threshold, first, n, auc, cmax, ctrough, tabove):  # type: ignore[no-untyped-def]
     """Add one accepted step [t, t + h] to the interval reductions of output 0."""
     t1 = t + h
     for i in range(intervals.shape[0]):
@@ -260,22 +261,22 @@ def _reduce_step(t, h, c0, c1, cg, intervals, threshold, first, n, auc, cmax, ct
         b = intervals[i, 1]
         if t < a or t1 > b:
             continue
-        for l in range(n):
-            s = first + l
-            auc[s, i] += h * (_GL_W0 * cg[0, l] + _GL_W1 * cg[1, l] + _GL_W2 * cg[2, l])
-            m = max(c0[l], c1[l], cg[0, l], cg[1, l], cg[2, l])
+        for ln in range(n):
+            s = first + ln
+            auc[s, i] += h * (_GL_W0 * cg[0, ln] + _GL_W1 * cg[1, ln] + _GL_W2 * cg[2, ln])
+            m = max(c0[ln], c1[ln], cg[0, ln], cg[1, ln], cg[2, ln])
             if t == a:
-                m = max(m, c0[l])
+                m = max(m, c0[ln])
                 cmax[s, i] = max(cmax[s, i], m)
             else:
                 cmax[s, i] = max(cmax[s, i], m)
             if t1 == b:
-                ctrough[s, i] = c1[l]
-            tabove[s, i] += _time_above(h, c0[l], cg[0, l], cg[1, l], cg[2, l], c1[l],
+                ctrough[s, i] = c1[ln]
+            tabove[s, i] += _time_above(h, c0[ln], cg[0, ln], cg[1, ln], cg[2, ln], c1[ln],
                                         threshold)
 
 
-@njit(**_JIT, inline="always")
+@_inline_jit
 def _time_above(h, c0, g0, g1, g2, c1, thr):  # type: ignore[no-untyped-def]
     """Time with C > thr in a step, from the piecewise-linear curve through 5 dense points."""
     x0, x1, x2, x3 = _GL_X0, _GL_X1, _GL_X2, 1.0
@@ -283,7 +284,7 @@ def _time_above(h, c0, g0, g1, g2, c1, thr):  # type: ignore[no-untyped-def]
                 + _seg_above(x1, x2, g1, g2, thr) + _seg_above(x2, x3, g2, c1, thr))
 
 
-@njit(**_JIT, inline="always")
+@_inline_jit
 def _seg_above(xa, xb, ca, cb, thr):  # type: ignore[no-untyped-def]
     if ca > thr and cb > thr:
         return xb - xa
@@ -293,15 +294,15 @@ def _seg_above(xa, xb, ca, cb, thr):  # type: ignore[no-untyped-def]
     return (xb - xa) * (1.0 - frac) if cb > thr else (xb - xa) * frac
 
 
-@njit(**_JIT, inline="always")
+@_inline_jit
 def _write_outputs(o, first, n, j, out):  # type: ignore[no-untyped-def]
     for v in range(o.shape[0]):
-        for l in range(n):
-            out[v, first + l, j] = o[v, l]
+        for ln in range(n):
+            out[v, first + ln, j] = o[v, ln]
 
 
-@njit(**_JIT, inline="always")
-def integrate_block(rhs, outputs, first, n, lanes, P, y0, sched, ev_ptr, ev_time, ev_cmt, ev_rate,  # type: ignore[no-untyped-def]  # noqa: E501
+@_inline_jit
+def integrate_block(rhs, outputs, first, n, lanes, P, y0, sched, ev_ptr, ev_time, ev_cmt, ev_rate,  # type: ignore[no-untyped-def]
                     ev_bolus, t_out, extra, t_end, intervals, threshold, rtol, atol, h_init,
                     max_steps, n_out, out, auc, cmax, ctrough, tabove):
     """Integrate patients ``first .. first + n - 1`` as one lockstep block.
@@ -323,12 +324,12 @@ def integrate_block(rhs, outputs, first, n, lanes, P, y0, sched, ev_ptr, ev_time
     bw = np.zeros(7)
     wl = np.zeros(lanes)
     ptr = np.empty(lanes, dtype=np.int64)
-    for l in range(n):
-        ptr[l] = ev_ptr[sched[first + l]]
+    for ln in range(n):
+        ptr[ln] = ev_ptr[sched[first + ln]]
         for j in range(npar):
-            p[j, l] = P[first + l, j]
+            p[j, ln] = P[first + ln, j]
         for s in range(ns):
-            y[s, l] = y0[first + l, s]
+            y[s, ln] = y0[first + ln, s]
     reduce = intervals.shape[0] > 0
     bps = _block_breakpoints(first, n, sched, ev_ptr, ev_time, extra, t_end)
     n_t = t_out.size
@@ -379,24 +380,24 @@ def integrate_block(rhs, outputs, first, n, lanes, P, y0, sched, ev_ptr, ev_time
                         jo += 1
                     if reduce:
                         outputs(y, p, o, n)
-                        for l in range(n):
-                            c0[l] = o[0, l]
+                        for ln in range(n):
+                            c0[ln] = o[0, ln]
                         outputs(yn, p, o, n)
-                        for l in range(n):
-                            c1[l] = o[0, l]
+                        for ln in range(n):
+                            c1[ln] = o[0, ln]
                         for g in range(3):
                             _dense_weights(_GL_X0 if g == 0 else (_GL_X1 if g == 1 else _GL_X2),
                                            bw)
                             _dense_state(y, k, h, bw, yt, n)
                             outputs(yt, p, o, n)
-                            for l in range(n):
-                                cg[g, l] = o[0, l]
+                            for ln in range(n):
+                                cg[g, ln] = o[0, ln]
                         _reduce_step(t, h, c0, c1, cg, intervals, threshold, first, n,
                                      auc, cmax, ctrough, tabove)
                     for s in range(ns):
-                        for l in range(n):
-                            y[s, l] = yn[s, l]
-                            k[0, s, l] = k[6, s, l]
+                        for ln in range(n):
+                            y[s, ln] = yn[s, ln]
+                            k[0, s, ln] = k[6, s, ln]
                     t = t_new
                     n_acc += 1
                     fac = _MAX_FACTOR if err == 0.0 else min(
@@ -459,7 +460,8 @@ class SolverOptions:
             ("lanes", self.lanes, 1, 1024), ("max_steps", self.max_steps, 10, 1e12),
             ("h_init", self.h_init, 1e-9, 1.0)]
         if self.threads is not None:
-            checks.append(("threads", self.threads, 1, numba.config.NUMBA_NUM_THREADS))
+            max_threads = int(numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
+            checks.append(("threads", self.threads, 1, max_threads))
         for name, value, lo, hi in checks:
             if not (math.isfinite(value) and lo <= value <= hi):
                 raise InvalidParameterError(

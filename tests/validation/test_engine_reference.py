@@ -5,6 +5,8 @@ Tolerance: max relative error <= 1e-6 where the reference exceeds 1e-3 of its ma
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from scipy.integrate import solve_ivp
 
@@ -61,7 +63,7 @@ def radau(p: np.ndarray) -> np.ndarray:
 
     cuts = sorted({0.0, 730.0, SC_DAY, *[a for a, _, _ in PIECES], *[b for _, b, _ in PIECES]})
     y, out = np.zeros(3), np.zeros(DAYS.size)
-    for a, b in zip(cuts[:-1], cuts[1:], strict=True):
+    for a, b in itertools.pairwise(cuts):
         if a == SC_DAY:
             y[0] += 920.0
         rate = sum(r for s, e, r in PIECES if s <= 0.5 * (a + b) < e)

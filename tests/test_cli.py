@@ -1,0 +1,205 @@
+"""Command line, end to end with CliRunner: exit codes and exact lines."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from ocrelisim._meta import DISCLAIMER
+from ocrelisim.cli import app
+from ocrelisim.io import read_table
+from ocrelisim.population import Population
+from ocrelisim.regimens import PRESETS, Regimen
+from ocrelisim.report import format_exposure_table
+
+ENV = {"COLUMNS": "200", "TERMINAL_WIDTH": "200"}
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _invoke(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(app, list(args), env=ENV)
+    assert result.exception is None or isinstance(result.exception, SystemExit), (
+        result.exception)
+    return result.exit_code, result.output
+
+
+def _lines(output: str) -> list[str]:
+    return [line.rstrip() for line in output.splitlines() if line.strip()]
+
+
+def _rows(output: str) -> list[list[str]]:
+    """Cells of the body rows of every rich table in ``output``."""
+    return [[c.strip() for c in line.strip().strip("│").split("│")]
+            for line in output.splitlines() if line.startswith("│")]
+
+
+def _words(output: str) -> str:
+    return " ".join(output.replace("│", " ").split())
+
+
+@pytest.mark.parametrize("command", [[], ["demo"], ["simulate"], ["regimen"]])
+def test_every_help_text_carries_the_disclaimer(command: list[str]) -> None:
+    code, out = _invoke(*command, "--help")
+    assert code == 0
+    assert DISCLAIMER in _words(out)
+
+
+def test_version() -> None:
+    code, out = _invoke("--version")
+    assert code == 0
+    assert _lines(out)[0].startswith("ocrelisim ")
+    assert _lines(out)[0].endswith(DISCLAIMER)
+
+
+def test_regimen_preset_prints_doses_steps_and_rules() -> None:
+    code, out = _invoke("regimen", "iv", "--maintenance-doses", "2")
+    assert code == 0
+    lines = _lines(out)
+    assert lines[0] == f"iv ({PRESETS['iv']}): {Regimen.preset('iv', maintenance_doses=2)}"
+    rows = _rows(out)
+    doses = rows[:4]
+    assert [r[:6] for r in doses] == [
+        ["0", "0", "0", "IV", "300", "label"],
+        ["1", "14", "2", "IV", "300", "label"],
+        ["2", "168", "24", "IV", "600", "label"],
+        ["3", "336", "48", "IV", "600", "label"],
+    ]
+    steps = rows[4:]
+    # Label table [S3]: 600 mg starts at 40 mL/h (48 mg/h at 1.2 mg/mL) and reaches 200 mL/h.
+    first_600 = [r for r in steps if r[0] == "2"]
+    assert first_600[0] == ["2", "1", "0", "30", "48", "40", "24"]
+    assert first_600[-1][5] == "200"
+    assert first_600[-1][6] == "600"
+    assert lines[-2] == "label rules: no violations found"
+    assert lines[-1] == DISCLAIMER
+
+
+def test_regimen_text_flags_label_rule_violation() -> None:
+    code, out = _invoke("regimen", "600 mg IV d0, d100")
+    assert code == 0
+    warnings = [line for line in _lines(out) if line.startswith("warning: ")]
+    assert len(warnings) == 1
+    assert "doses[0] (day 0) and doses[1] (day 100)" in warnings[0]
+    assert _lines(out)[0] == "regimen: 600 mg IV d0, d100"
+
+
+def test_regimen_from_nonmem_file_prints_each_id(tmp_path: Path) -> None:
+    a, b = Regimen.parse("920 mg SC d0"), Regimen.parse("600 mg IV short d0")
+    path = tmp_path / "doses.csv"
+    pd.concat([a.to_nonmem(id=7), b.to_nonmem(id=8)]).to_csv(path, index=False)
+    code, out = _invoke("regimen", str(path))
+    assert code == 0
+    headings = [line for line in _lines(out) if line.startswith("ID ")]
+    assert headings == [f"ID 7: {a}", f"ID 8: {b}"]
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["regimen", "600 mg XV d0"], "unknown route 'XV'"),
+        (["regimen", "0 mg IV d0"], "0"),
+        (["regimen", "nope"], "nope"),
+        (["regimen", "missing.csv"], "does not exist"),
+        (["simulate", "-r", "iv", "--out", "x.xlsx"], "unknown suffix"),
+        (["simulate", "-r", "iv", "--days", "-1", "--out", "x.csv"], "--days = -1.0"),
+        (["simulate", "-r", "iv", "--days", "nan", "--out", "x.csv"], "--days = nan"),
+        (["simulate", "-r", "iv", "--step", "0", "--out", "x.csv"], "--step = 0.0"),
+        (["simulate", "-r", "iv", "--n", "0", "--out", "x.csv"], "empty population"),
+        (["simulate", "-r", "iv", "--disease", "ALS", "--out", "x.csv"], "ALS"),
+        (["demo", "--n", "0"], "empty population"),
+        (["demo", "--days", "inf"], "--days = inf"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(
+    args: list[str], needle: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out = _invoke(*args)
+    assert code == 2
+    lines = _lines(out)
+    assert len(lines) == 1, out
+    assert lines[0].startswith("error: ")
+    assert needle in lines[0]
+    assert "Traceback" not in out
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bad_weights_in_population_file_exit_2(tmp_path: Path) -> None:
+    pop = tmp_path / "pop.csv"
+    pd.DataFrame({"ID": [1, 2], "WT": [70.0, 5.0]}).to_csv(pop, index=False)
+    code, out = _invoke("simulate", "-r", "iv", "--population", str(pop),
+                        "--out", str(tmp_path / "x.csv"))
+    assert code == 2
+    assert len(_lines(out)) == 1
+    assert _lines(out)[0].startswith("error: ")
+    assert "WT" in _lines(out)[0]
+    assert not (tmp_path / "x.csv").exists()
+
+
+def test_malformed_nonmem_file_exits_2(tmp_path: Path) -> None:
+    path = tmp_path / "doses.csv"
+    pd.DataFrame({"ID": [1], "TIME": [0.0], "EVID": [1], "CMT": [2]}).to_csv(path, index=False)
+    code, out = _invoke("simulate", "-r", str(path), "--out", str(tmp_path / "x.csv"))
+    assert code == 2
+    assert len(_lines(out)) == 1
+    assert "AMT" in _lines(out)[0]
+
+
+def test_simulate_writes_long_table(tmp_path: Path) -> None:
+    out_path = tmp_path / "sub" / "sim.csv"
+    code, out = _invoke("simulate", "-r", "600 mg IV d0", "--n", "3", "--seed", "1",
+                        "--days", "28", "--step", "7", "--out", str(out_path))
+    assert code == 0, out
+    df = read_table(out_path)
+    ids = Population.sample(3, seed=1).ids
+    assert list(df.columns) == ["ID", "TIME", "C"]
+    assert df["ID"].tolist() == np.repeat(np.asarray(ids), 5).tolist()
+    assert df["TIME"].tolist() == [0.0, 7.0, 14.0, 21.0, 28.0] * 3
+    c = df["C"].to_numpy().reshape(3, 5)
+    assert np.all(c[:, 0] == 0.0)
+    assert np.all(c[:, 1:] > 0.0)
+    lines = _lines(out)
+    assert lines[0] == "regimen: 600 mg IV d0"
+    assert lines[1] == "population: 3 sampled RMS patients (seed 1)"
+    assert f"wrote {out_path} (3 subjects x 5 times)" in lines
+    assert lines[-1] == DISCLAIMER
+    assert [p.name for p in out_path.parent.iterdir()] == ["sim.csv"]
+
+
+def test_demo_writes_png_csv_html_and_prints_exposure(tmp_path: Path) -> None:
+    out_dir = tmp_path / "demo"
+    code, out = _invoke("demo", "--n", "20", "--out", str(out_dir))
+    assert code == 0, out
+    assert sorted(p.name for p in out_dir.iterdir()) == [
+        "concentration.png", "exposure.csv", "summary.html"]
+    png = (out_dir / "concentration.png").read_bytes()
+    assert png[:8] == PNG_MAGIC
+    assert len(png) > 10_000
+    html = (out_dir / "summary.html").read_text(encoding="utf-8")
+    assert DISCLAIMER in html
+    assert "data:image/png;base64," in html
+
+    table = read_table(out_dir / "exposure.csv")
+    assert table["REGIMEN"].unique().tolist() == ["iv", "sc", "iv-short"]
+    iv = table[table["REGIMEN"] == "iv"]
+    assert iv["START"].tolist() == [0.0, 14.0, 168.0, 336.0, 504.0, 672.0]
+    assert iv["END"].tolist() == [14.0, 168.0, 336.0, 504.0, 672.0, 730.0]
+    sc = table[table["REGIMEN"] == "sc"]
+    assert sc["START"].tolist() == [0.0, 168.0, 336.0, 504.0, 672.0]
+    assert np.all(table["AUC_P05"] <= table["AUC_P50"])
+    assert np.all(table["AUC_P50"] <= table["AUC_P95"])
+    assert np.all(table["CTROUGH_P50"] > 0.0)
+
+    # The printed table shows exactly the written numbers, one row per regimen and cycle.
+    printed = [r for r in _rows(out) if r[0] in ("iv", "sc", "iv-short")]
+    want = format_exposure_table(table).to_numpy().tolist()
+    assert printed == want
+    lines = _lines(out)
+    assert lines[0] == f"ocrelisim demo: 20 simulated RMS patients (seed 20240601), 730 days. " \
+                       f"{DISCLAIMER}"
+    assert lines[-3:] == [f"wrote {out_dir / name}" for name in
+                          ("concentration.png", "exposure.csv", "summary.html")]
