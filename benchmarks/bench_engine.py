@@ -16,6 +16,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -43,7 +44,8 @@ def _schedules(M):  # type: ignore[no-untyped-def]
     return reg, ev, Schedules
 
 
-def run_one(n: int, mode: str, reps: int, rtol: float, lanes: int) -> dict[str, object]:
+def run_one(n: int, mode: str, reps: int, rtol: float, lanes: int,
+            reuse: bool) -> dict[str, object]:
     """One measurement in this process (called in a subprocess by main)."""
     import numpy as np
 
@@ -58,7 +60,7 @@ def run_one(n: int, mode: str, reps: int, rtol: float, lanes: int) -> dict[str, 
     sched = Schedules(sched=np.zeros(n, dtype=np.int64), ev_ptr=np.array([0, ev.time.size]),
                       ev_time=ev.time, ev_cmt=np.asarray(ev.cmt, dtype=np.int64) - 1,
                       ev_rate=ev.rate, ev_bolus=ev.bolus)
-    p = M.subjects(n)
+    p = M.subjects(n) if n <= M.N_MAX else M.sample_subjects(n)
     P = BM.kernel_parameters(p)
     y0 = BM.initial_states(n)
     opts = SolverOptions(rtol=rtol, lanes=lanes)
@@ -68,19 +70,24 @@ def run_one(n: int, mode: str, reps: int, rtol: float, lanes: int) -> dict[str, 
         starts = np.array([s for s, _, _ in M.INFUSIONS] + [M.T_END])
         t_out, win = np.zeros(0), np.stack([starts[:-1], starts[1:]], axis=1)
 
+    buffer = np.empty((2, n, t_out.size)) if reuse else None
+
     def go():  # type: ignore[no-untyped-def]
-        return integrate(BM.BENCH_MODEL, P, y0, sched, t_out, win, 0.5, opts)
+        return integrate(BM.BENCH_MODEL, P, y0, sched, t_out, win, 0.5, opts, out=buffer)
 
     sol = go()
     first_call = time.perf_counter() - t0
     times = []
     for _ in range(reps):
+        del sol  # never hold two outputs at once: peak RSS = one run
         t1 = time.perf_counter()
         sol = go()
         times.append(time.perf_counter() - t1)
     rec: dict[str, object] = dict(
-        impl=f"ocrelisim_dp5_lockstep_{mode}", n=n, time_s=min(times), times=times,
+        impl=f"ocrelisim_dp5_lockstep_{mode}" + ("_reused_buffer" if reuse else ""), n=n,
+        time_s=min(times), times=times,
         first_call_s=round(first_call, 3), rtol=rtol, lanes=lanes,
+        numba_cache=os.environ.get("NUMBA_CACHE_DIR", "package __pycache__"),
         steps_per_block=sol.n_accepted / max(1, -(-n // lanes)),
         output_mb=round(sol.out.nbytes / 2**20, 1))
     if mode == "full" and n >= 50:
@@ -94,24 +101,34 @@ def main() -> None:
     ap.add_argument("--n", type=int, nargs="*", default=[1000, 10000, 100000])
     ap.add_argument("--mode", choices=["full", "summary"], default="full")
     ap.add_argument("--reps", type=int, default=3)
-    ap.add_argument("--rtol", type=float, default=1e-7)
+    ap.add_argument("--rtol", type=float, default=1e-6)
     ap.add_argument("--lanes", type=int, default=64)
     ap.add_argument("--baselines", action="store_true",
                     help="also run shared/perf/run-baselines.sh (scipy, R deSolve)")
+    ap.add_argument("--compile-time", action="store_true",
+                    help="first measure a cold compile into an empty Numba cache")
+    ap.add_argument("--reuse-buffer", action="store_true",
+                    help="write every repetition into one preallocated output buffer")
     ap.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.one:
-        run_one(a.n[0], a.mode, a.reps, a.rtol, a.lanes)
+        run_one(a.n[0], a.mode, a.reps, a.rtol, a.lanes, a.reuse_buffer)
         return
     env = dict(os.environ)
     env.setdefault("PERF_OUT", "/tmp/ocrelisim-perf")
     if a.baselines:
         subprocess.run(["bash", str(PERF / "run-baselines.sh"), "200", "1000"], check=True,
                        env={**env, "PY": sys.executable})
+    one = [sys.executable, __file__, "--one", "--mode", a.mode, "--reps", str(a.reps),
+           "--rtol", str(a.rtol), "--lanes", str(a.lanes)]
+    if a.reuse_buffer:
+        one.append("--reuse-buffer")
+    if a.compile_time:  # cold compile into an empty cache directory (the first run of a user)
+        with tempfile.TemporaryDirectory() as cold:
+            subprocess.run([*one, "--n", "1000"], check=True,
+                           env={**env, "NUMBA_CACHE_DIR": cold})
     for n in a.n:
-        subprocess.run([sys.executable, __file__, "--one", "--n", str(n), "--mode", a.mode,
-                        "--reps", str(a.reps), "--rtol", str(a.rtol), "--lanes",
-                        str(a.lanes)], check=True, env=env)
+        subprocess.run([*one, "--n", str(n)], check=True, env=env)
     print(json.dumps({"done": True, "results": env["PERF_OUT"] + "/results.jsonl"}))
 
 

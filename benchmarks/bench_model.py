@@ -71,7 +71,7 @@ def outputs(y, p, o, n):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"}, parallel=True)
-def kernel(b0, b1, lanes, P, y0, sched_of, ev_ptr, ev_time, ev_cmt, ev_rate, ev_bolus, t_out,  # type: ignore[no-untyped-def]
+def kernel(b0, b1, lanes, P, y0, sched_of, rows, ev_ptr, ev_time, ev_cmt, ev_rate, ev_bolus, t_out,  # type: ignore[no-untyped-def]
            extra, t_end, intervals, threshold, rtol, atol, h_init, max_steps, out, auc, cmax,
            ctrough, tabove, stats):
     n_pat = P.shape[0]
@@ -80,7 +80,7 @@ def kernel(b0, b1, lanes, P, y0, sched_of, ev_ptr, ev_time, ev_cmt, ev_rate, ev_
         first = b * lanes
         n = min(lanes, n_pat - first)
         st, na, nr = solver.integrate_block(
-            rhs, outputs, first, n, lanes, P, y0, sched_of, ev_ptr, ev_time, ev_cmt, ev_rate,
+            rhs, outputs, first, n, lanes, P, y0, sched_of, rows, ev_ptr, ev_time, ev_cmt, ev_rate,
             ev_bolus, t_out, extra, t_end, intervals, threshold, rtol, atol, h_init, max_steps,
             n_out, out, auc, cmax, ctrough, tabove)
         stats[b, 0] = st
@@ -95,4 +95,5 @@ BENCH_MODEL = ModelSpec(
     output_units=("mg/L", "cells/uL"),
     atol_scale=(1.0, 1.0, 1.0, 1e-3),
     kernel=kernel,
+    sort_column=_K10I,
 )

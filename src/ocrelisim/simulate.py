@@ -74,26 +74,18 @@ def simulate(
     if not (np.isfinite(threshold) and threshold >= 0.0):
         raise InvalidInputError(f"threshold = {threshold!r} mg/L; give a finite value >= 0")
     regimens, sched = _schedule_index(regimen, population.n)
-    order = np.argsort(sched, kind="stable")
-    grouped = not np.array_equal(order, np.arange(order.size))
-    params = population.params[order] if grouped else population.params
-    schedules = _schedules(regimens, sched[order] if grouped else sched)
-    first_dose = _first_dose_times(regimens)[schedules.sched]
+    params = population.params
+    schedules = _schedules(regimens, sched)
+    first_dose = _first_dose_times(regimens)[sched]
     P = kernel_parameters(params)
     y0 = initial_states(params, first_dose)
     raw = integrate(PK_MODEL, P, y0, schedules, t, win, float(threshold), options,
                     progress=progress)
-    inverse = np.argsort(order) if grouped else None
-
-    def back(a: np.ndarray) -> np.ndarray:
-        return a[inverse] if inverse is not None else a
-
-    outputs = {name: back(raw.out[i]) for i, name in enumerate(PK_MODEL.outputs)}
+    outputs = {name: raw.out[i] for i, name in enumerate(PK_MODEL.outputs)}
     exposure = None
     if win.shape[0]:
-        exposure = Exposure(intervals=win, auc=back(raw.auc), cmax=back(raw.cmax),
-                            ctrough=back(raw.ctrough), time_above=back(raw.time_above),
-                            threshold=float(threshold))
+        exposure = Exposure(intervals=win, auc=raw.auc, cmax=raw.cmax, ctrough=raw.ctrough,
+                            time_above=raw.time_above, threshold=float(threshold))
     text = str(regimens[0]) if len(regimens) == 1 else None
     return SimulationResult(
         times=t,
