@@ -77,8 +77,8 @@ def simulate(
     params = population.params
     schedules = _schedules(regimens, sched)
     first_dose = _first_dose_times(regimens)[sched]
-    P = kernel_parameters(params)
-    y0 = initial_states(params, first_dose)
+    P = kernel_parameters(params, first_dose)
+    y0 = initial_states(params.shape[0])
     raw = integrate(PK_MODEL, P, y0, schedules, t, win, float(threshold), options,
                     progress=progress)
     outputs = {name: raw.out[i] for i, name in enumerate(PK_MODEL.outputs)}

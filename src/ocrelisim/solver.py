@@ -18,11 +18,12 @@ Design (issue #3):
 The solver holds no model numbers. A model supplies two Numba functions, both working on whole
 lane blocks:
 
-``rhs(y, p, u, dy, n)``
-    ``dy[:, :n] = f(y, p) + u`` for ``y, u, dy`` of shape ``(n_states, lanes)`` and parameters
-    ``p`` of shape ``(n_params, lanes)``; ``u`` is the zero-order input rate into each state.
-    Time dependence must be carried by states (e.g. ``g' = -kdes·g``), which keeps the
-    right-hand side free of transcendental calls and vectorisable.
+``rhs(t, y, p, u, dy, n)``
+    ``dy[:, :n] = f(t, y, p) + u`` for ``y, u, dy`` of shape ``(n_states, lanes)`` and
+    parameters ``p`` of shape ``(n_params, lanes)``; ``u`` is the zero-order input rate into
+    each state. ``t`` (days) is shared by the whole block, so a time function that is the same
+    for all lanes (e.g. ``exp(-kdes·t)`` with a common kdes) costs one call per block, not one
+    per patient: keep per-lane transcendental calls out of the lane loop so that it vectorises.
 ``outputs(y, p, o, n)``
     ``o[:, :n]`` = output variables (``(n_outputs, lanes)``) from the states.
 
@@ -112,14 +113,14 @@ def _dense_weights(theta: float, bw: np.ndarray) -> None:
 
 
 @_inline_jit
-def _dense_state(y, k, h, bw, yd, n):  # type: ignore[no-untyped-def]
-    """yd = y + h Σ_i bw[i] k[i]: interpolated states of the block."""
-    ns = y.shape[0]
-    for s in range(ns):
+def _dense_state(y, k, h, bw, yd, states, n):  # type: ignore[no-untyped-def]
+    """yd[s] = y[s] + h Σ_i bw[i] k[i, s] for the listed states (those the outputs read)."""
+    b0, b2, b3, b4, b5, b6 = h * bw[0], h * bw[2], h * bw[3], h * bw[4], h * bw[5], h * bw[6]
+    for i in range(states.size):
+        s = states[i]
         for ln in range(n):
-            yd[s, ln] = y[s, ln] + h * (bw[0] * k[0, s, ln] + bw[2] * k[2, s, ln]
-                                      + bw[3] * k[3, s, ln] + bw[4] * k[4, s, ln]
-                                      + bw[5] * k[5, s, ln] + bw[6] * k[6, s, ln])
+            yd[s, ln] = y[s, ln] + (b0 * k[0, s, ln] + b2 * k[2, s, ln] + b3 * k[3, s, ln]
+                                    + b4 * k[4, s, ln] + b5 * k[5, s, ln] + b6 * k[6, s, ln])
 
 
 @_inline_jit
@@ -295,27 +296,28 @@ def _seg_above(xa, xb, ca, cb, thr):  # type: ignore[no-untyped-def]
 def _write_outputs(o, n, j, staged):  # type: ignore[no-untyped-def]
     for v in range(o.shape[0]):
         for ln in range(n):
-            staged[v, ln, j] = o[v, ln]
+            staged[v, j, ln] = o[v, ln]
 
 
 @_inline_jit
 def _flush_outputs(staged, first, n, rows, out):  # type: ignore[no-untyped-def]
-    """Copy the block's staged outputs to the patients' rows (contiguous row copies)."""
+    """Copy the block's staged outputs (time-major) to the patients' rows (a transpose)."""
     for v in range(staged.shape[0]):
         for ln in range(n):
             r = rows[first + ln]
-            for j in range(staged.shape[2]):
-                out[v, r, j] = staged[v, ln, j]
+            for j in range(staged.shape[1]):
+                out[v, r, j] = staged[v, j, ln]
 
 
 @_inline_jit
-def integrate_block(rhs, outputs, first, n, lanes, P, y0, sched, rows, ev_ptr, ev_time,  # type: ignore[no-untyped-def]
-                    ev_cmt, ev_rate, ev_bolus, t_out, extra, t_end, intervals, threshold, rtol,
-                    atol, h_init, max_steps, n_out, out, auc, cmax, ctrough, tabove):
+def integrate_block(rhs, outputs, first, n, lanes, P, y0, sched, rows, dense_states, ev_ptr,  # type: ignore[no-untyped-def]
+                    ev_time, ev_cmt, ev_rate, ev_bolus, t_out, extra, t_end, intervals, threshold,
+                    rtol, atol, h_init, max_steps, n_out, out, auc, cmax, ctrough, tabove):
     """Integrate patients ``first .. first + n - 1`` (processing order) as one lockstep block.
 
     ``P``, ``y0`` and ``sched`` are in processing order; results of patient ``i`` go to row
-    ``rows[i]`` of ``out`` and of the reduction arrays.
+    ``rows[i]`` of ``out`` and of the reduction arrays. ``dense_states``: the states the
+    model's ``outputs`` read (only these are interpolated).
 
     Returns ``(status, n_accepted, n_rejected)``.
     """
@@ -341,9 +343,10 @@ def integrate_block(rhs, outputs, first, n, lanes, P, y0, sched, rows, ev_ptr, e
         for s in range(ns):
             y[s, ln] = y0[first + ln, s]
     reduce = intervals.shape[0] > 0
-    # Outputs are staged per block (L2-sized) and copied to their rows at the end: writing
-    # one time point of 64 scattered rows at a time would thrash the TLB.
-    staged = np.empty((n_out, lanes, t_out.size))
+    # Outputs are staged per block, time-major (contiguous over lanes), and transposed into
+    # their rows at the end: writing one time point of 64 scattered rows at a time would touch
+    # 64 cache lines and pages per point.
+    staged = np.empty((n_out, t_out.size, lanes))
     bps = _block_breakpoints(first, n, sched, ev_ptr, ev_time, extra, t_end)
     n_t = t_out.size
     jo = 0
@@ -355,7 +358,7 @@ def integrate_block(rhs, outputs, first, n, lanes, P, y0, sched, rows, ev_ptr, e
         tb = bps[ib]
         # Integrate [t, tb] (no discontinuity inside).
         if tb > t:
-            rhs(y, p, u, k[0], n)
+            rhs(t, y, p, u, k[0], n)
             while t < tb:
                 if tb - t <= h * 1.000001:
                     h = tb - t
@@ -367,17 +370,17 @@ def integrate_block(rhs, outputs, first, n, lanes, P, y0, sched, rows, ev_ptr, e
                 if n_acc + n_rej >= max_steps:
                     return STATUS_MAX_STEPS, n_acc, n_rej
                 _stage1(y, k, h, yt, n)
-                rhs(yt, p, u, k[1], n)
+                rhs(t + _C2 * h, yt, p, u, k[1], n)
                 _stage2(y, k, h, yt, n)
-                rhs(yt, p, u, k[2], n)
+                rhs(t + _C3 * h, yt, p, u, k[2], n)
                 _stage3(y, k, h, yt, n)
-                rhs(yt, p, u, k[3], n)
+                rhs(t + _C4 * h, yt, p, u, k[3], n)
                 _stage4(y, k, h, yt, n)
-                rhs(yt, p, u, k[4], n)
+                rhs(t + _C5 * h, yt, p, u, k[4], n)
                 _stage5(y, k, h, yt, n)
-                rhs(yt, p, u, k[5], n)
+                rhs(t + h, yt, p, u, k[5], n)
                 _stage6(y, k, h, yn, n)
-                rhs(yn, p, u, k[6], n)
+                rhs(t + h, yn, p, u, k[6], n)
                 err = _error_norm(y, yn, k, h, rtol, atol, wl, n)
                 if not err < 1e300:
                     return STATUS_NOT_FINITE, n_acc, n_rej
@@ -387,7 +390,7 @@ def integrate_block(rhs, outputs, first, n, lanes, P, y0, sched, rows, ev_ptr, e
                     while jo < n_t and t_out[jo] <= t_new:
                         if t_out[jo] >= t:
                             _dense_weights((t_out[jo] - t) / h, bw)
-                            _dense_state(y, k, h, bw, yt, n)
+                            _dense_state(y, k, h, bw, yt, dense_states, n)
                             outputs(yt, p, o, n)
                             _write_outputs(o, n, jo, staged)
                         jo += 1
@@ -401,7 +404,7 @@ def integrate_block(rhs, outputs, first, n, lanes, P, y0, sched, rows, ev_ptr, e
                         for g in range(3):
                             _dense_weights(_GL_X0 if g == 0 else (_GL_X1 if g == 1 else _GL_X2),
                                            bw)
-                            _dense_state(y, k, h, bw, yt, n)
+                            _dense_state(y, k, h, bw, yt, dense_states, n)
                             outputs(yt, p, o, n)
                             for ln in range(n):
                                 cg[g, ln] = o[0, ln]
@@ -501,6 +504,13 @@ class ModelSpec:
     sort_column: int | None = None
     """Kernel parameter column used to put patients with similar dynamics in one block (fewer
     lockstep steps); None keeps the input order within each dosing schedule."""
+    output_states: tuple[int, ...] | None = None
+    """States that ``outputs`` reads; only these are interpolated for dense output (None:
+    all)."""
+    uniform_column: int | None = None
+    """Kernel parameter column whose value the solver keeps identical within every block
+    (blocks are cut where it changes), so ``rhs`` may evaluate functions of it once per block,
+    e.g. ``exp(-kdes·t)`` from ``p[col, 0]``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -547,15 +557,11 @@ def integrate(spec: ModelSpec, P: Float2D, y0: Float2D, schedules: Schedules, t_
     """
     n = P.shape[0]
     lanes = options.lanes
-    # Processing order: patients grouped by dosing schedule (shared breakpoints), then by
-    # similar dynamics; results are written straight to the caller's rows (no permuted copy).
-    keys = [schedules.sched] if spec.sort_column is None else [
-        P[:, spec.sort_column], schedules.sched]
-    rows = np.lexsort(keys).astype(np.int64)
+    rows, starts = _blocks(spec, P, schedules.sched, lanes)
     P = np.ascontiguousarray(P[rows])
     y0 = np.ascontiguousarray(y0[rows])
     sched_of = np.ascontiguousarray(schedules.sched[rows])
-    n_blocks = (n + lanes - 1) // lanes
+    n_blocks = starts.size - 1
     t_end = float(max(t_out[-1] if t_out.size else 0.0,
                       intervals.max() if intervals.size else 0.0))
     extra = np.unique(intervals.ravel()) if intervals.size else np.zeros(0)
@@ -573,32 +579,58 @@ def integrate(spec: ModelSpec, P: Float2D, y0: Float2D, schedules: Schedules, t_
     tabove = np.zeros((n, n_int))
     stats = np.zeros((n_blocks, 3), dtype=np.int64)
     atol = options.atol * np.asarray(spec.atol_scale, dtype=np.float64)
+    dense = np.asarray(range(len(spec.states)) if spec.output_states is None
+                       else spec.output_states, dtype=np.int64)
     previous = numba.get_num_threads()
     if options.threads is not None:
         numba.set_num_threads(options.threads)
     try:
         for b0 in range(0, n_blocks, chunk_blocks):
             b1 = min(n_blocks, b0 + chunk_blocks)
-            spec.kernel(b0, b1, lanes, P, y0, sched_of, rows, schedules.ev_ptr,
+            spec.kernel(b0, b1, starts, lanes, P, y0, sched_of, rows, dense, schedules.ev_ptr,
                         schedules.ev_time, schedules.ev_cmt, schedules.ev_rate,
                         schedules.ev_bolus, t_out, extra, t_end, intervals, threshold,
                         options.rtol, atol, options.h_init, options.max_steps, out, auc, cmax,
                         ctrough, tabove, stats)
             if progress is not None:
-                progress(min(n, b1 * lanes), n)
+                progress(int(starts[b1]), n)
     finally:
         numba.set_num_threads(previous)
-    _raise_on_failure(stats, lanes, rows)
+    _raise_on_failure(stats, starts, rows)
     return RawSolution(out, auc, cmax, ctrough, tabove, int(stats[:, 1].sum()),
                        int(stats[:, 2].sum()))
 
 
-def _raise_on_failure(stats: np.ndarray, lanes: int, rows: np.ndarray) -> None:
+def _blocks(spec: ModelSpec, P: Float2D, sched: Int1D, lanes: int) -> tuple[Int1D, Int1D]:
+    """Processing order and block starts.
+
+    Patients are grouped by ``uniform_column`` value and by dosing schedule (blocks never mix
+    them: shared breakpoints, block-uniform time functions), then ordered by ``sort_column`` so
+    that patients with similar dynamics share a block. Results are written straight to the
+    caller's rows (no permuted copy).
+    """
+    group_keys: list[np.ndarray] = [sched]
+    if spec.uniform_column is not None:
+        group_keys.append(P[:, spec.uniform_column])
+    keys = ([] if spec.sort_column is None else [P[:, spec.sort_column]]) + group_keys
+    rows = np.lexsort(keys).astype(np.int64)
+    change = np.zeros(rows.size, dtype=bool)
+    change[0] = True
+    for k in group_keys:
+        ks = k[rows]
+        change[1:] |= ks[1:] != ks[:-1]
+    group_starts = np.flatnonzero(change)
+    group_ends = np.r_[group_starts[1:], rows.size]
+    starts = [np.arange(a, b, lanes) for a, b in zip(group_starts, group_ends, strict=True)]
+    return rows, np.r_[np.concatenate(starts), rows.size].astype(np.int64)
+
+
+def _raise_on_failure(stats: np.ndarray, starts: Int1D, rows: np.ndarray) -> None:
     bad = np.flatnonzero(stats[:, 0] != STATUS_OK)
     if bad.size == 0:
         return
     b = int(bad[0])
-    patients = sorted(int(r) for r in rows[b * lanes:(b + 1) * lanes])
+    patients = sorted(int(r) for r in rows[starts[b]:starts[b + 1]])
     shown = ", ".join(map(str, patients[:8])) + (", ..." if len(patients) > 8 else "")
     raise SolverError(
         f"solver failed in {bad.size} block(s); first failing block holds patient rows "

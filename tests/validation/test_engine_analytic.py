@@ -31,7 +31,7 @@ def run(events, times=TIMES, intervals=None, threshold=0.0, options=TIGHT, param
         ev_bolus=np.array([e[3] for e in ev], dtype=float))
     win = np.zeros((0, 2)) if intervals is None else np.asarray(intervals, dtype=float)
     first = np.full(n, min(e[0] for e in ev))
-    return integrate(PK_MODEL, kernel_parameters(params), initial_states(params, first), sched,
+    return integrate(PK_MODEL, kernel_parameters(params, first), initial_states(n), sched,
                      np.asarray(times, dtype=float), win, threshold, options)
 
 

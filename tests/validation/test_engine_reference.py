@@ -13,11 +13,13 @@ from scipy.integrate import solve_ivp
 from ocrelisim.pk import PK_MODEL, initial_states, kernel_parameters
 from ocrelisim.solver import Schedules, SolverOptions, integrate
 
-# CLINF, CLT, KDES, V1, V2, Q, KA, F_SC: typical [S2] and two perturbed patients
+# CLINF, CLT, KDES, V1, V2, Q, KA, F_SC: typical [S2], two perturbed patients and one with a
+# faster CLT decay (the solver must then cut blocks by kdes: uniform_column)
 PARAMS = np.array([
     [0.17, 0.0489, np.log(2) / 231.0, 2.78, 2.68, 0.294, 0.25, 0.8],
     [0.26, 0.0900, np.log(2) / 231.0, 3.60, 2.40, 0.350, 0.40, 0.7],
     [0.11, 0.0200, np.log(2) / 231.0, 2.10, 3.10, 0.220, 0.15, 0.9],
+    [0.20, 0.1500, np.log(2) / 60.0, 2.50, 2.90, 0.300, 0.30, 0.8],
 ])
 DAYS = np.arange(0.0, 731.0)
 
@@ -47,7 +49,7 @@ def engine(options: SolverOptions) -> np.ndarray:
         sched=np.zeros(n, dtype=np.int64), ev_ptr=np.array([0, len(ev)], dtype=np.int64),
         ev_time=np.array([e[0] for e in ev]), ev_cmt=np.array([e[1] for e in ev]),
         ev_rate=np.array([e[2] for e in ev]), ev_bolus=np.array([e[3] for e in ev]))
-    sol = integrate(PK_MODEL, kernel_parameters(PARAMS), initial_states(PARAMS, np.zeros(n)),
+    sol = integrate(PK_MODEL, kernel_parameters(PARAMS, np.zeros(n)), initial_states(n),
                     sched, DAYS, np.zeros((0, 2)), 0.0, options)
     return sol.out[0]
 
@@ -96,8 +98,8 @@ def test_clearance_clock_starts_at_the_first_dose():
         sched = Schedules(sched=np.zeros(1, dtype=np.int64), ev_ptr=np.array([0, 4]),
                           ev_time=ev_t, ev_cmt=np.ones(4, dtype=np.int64),
                           ev_rate=np.array([rate, -rate, rate, -rate]), ev_bolus=np.zeros(4))
-        y0 = initial_states(p, np.array([start]))
-        return integrate(PK_MODEL, kernel_parameters(p), y0, sched, times, np.zeros((0, 2)),
+        return integrate(PK_MODEL, kernel_parameters(p, np.array([start])), initial_states(1),
+                         sched, times, np.zeros((0, 2)),
                          0.0, opts).out[0, 0]
 
     times = np.arange(1.0, 400.0, 3.0)
