@@ -68,18 +68,21 @@ def outputs(y, p, o, n):  # type: ignore[no-untyped-def]
         o[1, ln] = y[2, ln]
 
 
+_N_OUT = 2  # model outputs (a compile-time constant of the kernel)
+
+
 @njit(cache=True, error_model="numpy", fastmath={"contract"}, parallel=True)
 def kernel(b0, b1, starts, lanes, P, y0, sched_of, rows, dense, ev_ptr, ev_time, ev_cmt, ev_rate,  # type: ignore[no-untyped-def]
            ev_bolus, t_out, extra, t_end, intervals, threshold, rtol, atol, h_init, max_steps,
-           out, auc, cmax, ctrough, tabove, stats):
-    n_out = out.shape[0]
+           sel, out, red, stats):
+    n_out = _N_OUT
     for b in prange(b0, b1):
         first = starts[b]
         n = starts[b + 1] - first
         st, na, nr = solver.integrate_block(
             rhs, outputs, first, n, lanes, P, y0, sched_of, rows, dense, ev_ptr, ev_time, ev_cmt,
             ev_rate, ev_bolus, t_out, extra, t_end, intervals, threshold, rtol, atol, h_init,
-            max_steps, n_out, out, auc, cmax, ctrough, tabove)
+            max_steps, n_out, sel, out, red)
         stats[b, 0] = st
         stats[b, 1] = na
         stats[b, 2] = nr

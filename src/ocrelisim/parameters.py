@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field, fields, replace
+from typing import ClassVar, Self
 
 from .errors import InvalidParameterError, bounds_message
 
@@ -56,8 +57,34 @@ def _check(name: str, p: Parameter) -> None:
         raise InvalidParameterError(bounds_message(name, p.value, p.bounds, p.unit))
 
 
+class _Spec:
+    """Shared behaviour of the frozen parameter-spec dataclasses (all fields are Parameter)."""
+
+    __slots__ = ()
+    _what: ClassVar[str] = "model"
+
+    def __post_init__(self) -> None:
+        for f in fields(self):  # type: ignore[arg-type]
+            _check(f.name, getattr(self, f.name))
+
+    def replace(self, **values: float) -> Self:
+        """A copy with new values, e.g. ``PK.replace(omega_clinf=0.2)`` (bounds are checked)."""
+        known = [f.name for f in fields(self)]  # type: ignore[arg-type]
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise InvalidParameterError(
+                f"unknown {self._what} parameter(s) {unknown}; known: {known}")
+        new = {k: getattr(self, k).with_value(v) for k, v in values.items()}
+        return replace(self, **new)  # type: ignore[type-var]
+
+    def table(self) -> list[tuple[str, float, str, str, bool]]:
+        """Rows (name, value, unit, source, assumption) for reports."""
+        return [(f.name, p.value, p.unit, p.source, p.assumption)
+                for f in fields(self) for p in [getattr(self, f.name)]]  # type: ignore[arg-type]
+
+
 @dataclass(frozen=True, slots=True)
-class PKParameters:
+class PKParameters(_Spec):
     """Population PK of IV and SC ocrelizumab (typical values, covariates, variability).
 
     Structure [S1][S2]: two compartments, zero-order IV input into the central compartment,
@@ -66,6 +93,8 @@ class PKParameters:
     bioavailability ``f_sc``. Weight enters as ``(WT/wt_ref)**exponent`` on clearances
     (CLinf, CLT, Q) and volumes (V1, V2).
     """
+
+    _what: ClassVar[str] = "PK"
 
     clinf: Parameter = field(
         default_factory=lambda: Parameter(0.17, "L/day", (0.01, 2.0), "[S2]"))
@@ -128,23 +157,6 @@ class PKParameters:
         0.1, "mg/L", (0.0, 10.0),
         "residual error not published [S1]; 0.1 mg/L additive floor", assumption=True))
 
-    def __post_init__(self) -> None:
-        for f in fields(self):
-            _check(f.name, getattr(self, f.name))
-
-    def replace(self, **values: float) -> PKParameters:
-        """A copy with new values, e.g. ``PK.replace(omega_clinf=0.2)`` (bounds are checked)."""
-        unknown = sorted(set(values) - {f.name for f in fields(self)})
-        if unknown:
-            raise InvalidParameterError(
-                f"unknown PK parameter(s) {unknown}; known: {[f.name for f in fields(self)]}")
-        new = {k: getattr(self, k).with_value(v) for k, v in values.items()}
-        return replace(self, **new)
-
-    def table(self) -> list[tuple[str, float, str, str, bool]]:
-        """Rows (name, value, unit, source, assumption) for reports."""
-        return [(f.name, p.value, p.unit, p.source, p.assumption)
-                for f in fields(self) for p in [getattr(self, f.name)]]
 
 
 PK = PKParameters()
@@ -231,3 +243,132 @@ PPMS_DEMOGRAPHICS = Demographics(
 
 DEMOGRAPHICS = {"RMS": RMS_DEMOGRAPHICS, "PPMS": PPMS_DEMOGRAPHICS}
 """Demographics by disease code."""
+
+
+_TEMPLATE = ("ofatumumab popPK-B-cell model [S28] used as a template (another anti-CD20 "
+             "antibody; no ocrelizumab PD model was found)")
+_T_EFFECT = ("effect size not found (only directions and p-values [S38][S39][S40]); our "
+             "assumption: maximal fractional change at complete, sustained B-cell depletion")
+
+
+@dataclass(frozen=True, slots=True)
+class ImmuneParameters(_Spec):
+    """B cells, CD20+ T cells, the delayed T-cell programme and immunoglobulins.
+
+    Structure (see :mod:`ocrelisim.immune`): blood CD19+ B cells follow an indirect-response
+    turnover with drug-stimulated loss ``kout·(1 + Emax·E(C))``, ``E = C/(EC50 + C)`` (the
+    ofatumumab structure [S28] with a Hill coefficient of 1, our choice: with the template's
+    2.81 the effect saturates and deep depletion no longer depends on the dose as in GAVOTTE
+    [S52]); CD20+ T cells are lost the same way with their own
+    turnover; the T-cell and cytokine indices follow B-cell depletion through a two-step delay
+    (months); immunoglobulins fall with cumulative B-cell depletion. Covariate references
+    70 kg and 38 years are those of [S28].
+    """
+
+    _what: ClassVar[str] = "immune"
+
+    # -- B cells ------------------------------------------------------------------------------
+    b0: Parameter = Parameter(200.0, "cells/uL", (1.0, 2000.0),
+                       "[S28]: median baseline CD19 200 cells/uL (ofatumumab RMS pool); "
+                       "ocrelizumab starters CD20+ 191 +/- 150 [S42]")
+    b0_exp_wt: Parameter = Parameter(0.271, "1", (-3.0, 3.0), f"[S28] weight on B0; {_TEMPLATE}")
+    b0_exp_age: Parameter = Parameter(-0.282, "1", (-3.0, 3.0),
+                               f"[S28] age on B0 (older PPMS patients start lower); {_TEMPLATE}")
+    omega_b0: Parameter = Parameter(0.394, "SD of log", (0.0, 2.0), f"[S28]; {_TEMPLATE}")
+    kout: Parameter = Parameter(
+        0.004, "1/day", (1e-4, 1.0),
+        "calibrated (with emax and ec50): median repletion 72 weeks after the last infusion "
+        "[S59]; B-cell mean lifetime 250 days, between the ofatumumab (81 days [S28]) and "
+        "inebilizumab (391 days [S30]) models", assumption=True)
+    kout_exp_wt: Parameter = Parameter(-0.624, "1", (-3.0, 3.0), f"[S28]; {_TEMPLATE}")
+    omega_kout: Parameter = Parameter(0.922, "SD of log", (0.0, 2.0), f"[S28]; {_TEMPLATE}")
+    emax: Parameter = Parameter(
+        640.0, "1", (1.0, 1e5),
+        "calibrated: 20.0% of patients at <= 0.4 CD19 cells/uL on 600 mg in GAVOTTE [S52] "
+        "(taken at the trough before the second 600 mg dose, day 336; the time point is not "
+        "given); model 19.7%, and 32.9% on the high dose (published 30.8%)", assumption=True)
+    omega_emax: Parameter = Parameter(0.587, "SD of log", (0.0, 2.0), f"[S28]; {_TEMPLATE}")
+    ec50: Parameter = Parameter(
+        1.0, "mg/L", (1e-5, 100.0),
+        "calibrated with emax and kout: the dose-dependence of deep depletion in GAVOTTE "
+        "[S52] needs an effect that is not saturated at the trough, so EC50 lies near trough "
+        "concentrations (the template's 0.0057 mg/L free drug and Hill 2.81 [S28] saturate)",
+        assumption=True)
+    omega_ec50: Parameter = Parameter(0.927, "SD of log", (0.0, 3.0), f"[S28]; {_TEMPLATE}")
+    lln_b: Parameter = Parameter(80.0, "cells/uL", (1.0, 1000.0),
+                          "label CD19 LLN 80 cells/uL, not verified [S59]; used as the default "
+                          "repletion threshold", assumption=True)
+    # -- CD20+ T cells ----------------------------------------------------------------------
+    kt20: Parameter = Parameter(0.05, "1/day", (1e-3, 1.0),
+                         "CD20+ T-cell turnover not found; assumption (half-life 2 weeks)",
+                         assumption=True)
+    emax_t20: Parameter = Parameter(4.0, "1", (0.0, 100.0),
+                             "not found (CD20+ T cells reduced at 6 and 12 months, p<0.0001 "
+                             "[S40][S36]); assumption: about 80% fewer at full drug effect",
+                             assumption=True)
+    # -- delayed T-cell programme -----------------------------------------------------------
+    t_delay: Parameter = Parameter(
+        90.0, "day", (7.0, 720.0),
+        "mean delay of the T-cell programme behind B-cell depletion; assumption chosen so that "
+        "less than 5% of the change is present at 2 weeks (B-cell pathways only [S38][S39]) and "
+        "more than 80% at 6 months (T-cell changes measured [S38][S40])", assumption=True)
+    omega_t: Parameter = Parameter(0.5, "SD of log", (0.0, 2.0),
+                            "IIV of T-cell effect sizes and delay; assumption (uncertainty "
+                            "bands, not data)", assumption=True)
+    s_ifng_cd4: Parameter = Parameter(0.25, "1", (0.0, 0.95), 
+        f"IFN-g+ CD4 down (p=0.03) [S40]; {_T_EFFECT}",
+                               assumption=True)
+    s_ifng_cd8: Parameter = Parameter(0.35, "1", (0.0, 0.95), 
+        f"IFN-g+ CD8 down (p=0.004) [S40]; {_T_EFFECT}",
+                               assumption=True)
+    s_th17: Parameter = Parameter(0.25, "1", (0.0, 0.95),
+                           "Th17 pathways quieted at 6 months, transcriptomic only "
+                           f"[S39]; {_T_EFFECT}",
+                           assumption=True)
+    s_gmcsf_t: Parameter = Parameter(0.2, "1", (0.0, 0.95),
+                              "GM-CSF in T cells: lay summaries only; primary data show GM-CSF "
+                              f"reduced in B cells [S40]; {_T_EFFECT}", assumption=True)
+    s_treg: Parameter = Parameter(0.1, "1", (0.0, 2.0),
+                           "Treg up: trend, not significant [S40]; programme enhanced "
+                           f"[S38]; {_T_EFFECT}",
+                           assumption=True)
+    s_ne_cd4: Parameter = Parameter(0.3, "1", (0.0, 5.0),
+                             f"naive/effector CD4 ratio up (p=0.002) [S40]; {_T_EFFECT}",
+                             assumption=True)
+    s_ne_cd8: Parameter = Parameter(0.3, "1", (0.0, 5.0),
+                             f"naive/effector CD8 ratio up (p=0.002) [S40]; {_T_EFFECT}",
+                             assumption=True)
+    # -- immunoglobulins -------------------------------------------------------------------
+    igg0: Parameter = Parameter(
+        9.4, "g/L", (1.0, 40.0),
+        "baseline IgG not found; geometric mean calibrated with omega_igg0 so that IgG < LLN "
+        "in 1.5% at week 96 and 7.7% at week 312 (OPERA OCR-OCR [S21])", assumption=True)
+    omega_igg0: Parameter = Parameter(0.20, "SD of log", (0.0, 1.0),
+                               "calibrated with igg0 (see igg0)", assumption=True)
+    igm0: Parameter = Parameter(1.0, "g/L", (0.05, 10.0),
+                         "baseline IgM not found; assumption (typical adult geometric mean)",
+                         assumption=True)
+    omega_igm0: Parameter = Parameter(0.45, "SD of log", (0.0, 1.5), "assumption", assumption=True)
+    iga0: Parameter = Parameter(2.0, "g/L", (0.1, 20.0),
+                         "baseline IgA not found; assumption (typical adult geometric mean)",
+                         assumption=True)
+    omega_iga0: Parameter = Parameter(0.40, "SD of log", (0.0, 1.5), "assumption", assumption=True)
+    kp_igg: Parameter = Parameter(
+        -math.log(1.0 - 0.170) / (264 * 7), "1/day of depletion", (0.0, 0.1),
+        "calibrated: IgG -17.0% from baseline to week 264 in RMS [S22] (about -3%/year [S21]), "
+        "per day of complete B-cell depletion")
+    kp_igm: Parameter = Parameter(
+        -math.log(1.0 - 0.581) / (264 * 7), "1/day of depletion", (0.0, 0.1),
+                           "calibrated: IgM -58.1% to week 264, RMS [S22]")
+    kp_iga: Parameter = Parameter(
+        -math.log(1.0 - 0.213) / (264 * 7), "1/day of depletion", (0.0, 0.1),
+                           "calibrated: IgA -21.3% to week 264, RMS [S22]")
+    lln_igg: Parameter = Parameter(5.65, "g/L", (0.1, 40.0), "[S22]")
+    lln_igm: Parameter = Parameter(0.40, "g/L", (0.01, 10.0), "[S22]")
+    lln_iga: Parameter = Parameter(0.70, "g/L", (0.01, 10.0), "[S22]")
+    wt_ref: Parameter = Parameter(70.0, "kg", (40.0, 120.0), "[S28] covariate reference")
+    age_ref: Parameter = Parameter(38.0, "y", (18.0, 80.0), "[S28] covariate reference")
+
+
+IMMUNE = ImmuneParameters()
+"""Default immune-dynamics parameters."""

@@ -30,6 +30,8 @@ from .solver import ModelSpec
 # Kernel parameter rows (derived once per patient, so the right-hand side has no divisions).
 _K10I, _K10T, _K12, _K21, _INV_V1, _KA, _F, _KDES = range(8)
 KERNEL_PARAMS = ("k10_inf", "k10_t", "k12", "k21", "inv_v1", "ka", "f_sc", "kdes")
+# Rows other models that contain the PK need (their kernel rows start with these 8).
+K10_INF, INV_V1, KDES = _K10I, _INV_V1, _KDES
 STATES = ("depot", "central", "peripheral")
 DEPOT, CENTRAL, PERIPHERAL = range(3)
 
@@ -60,20 +62,38 @@ def initial_states(n: int) -> Float2D:
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"}, inline="always")
+def lane_derivatives(y, p, u, g, ln):  # type: ignore[no-untyped-def]
+    """PK derivatives (depot, central, peripheral) of lane ``ln``; ``g = exp(-kdes·t)``.
+
+    Shared by every model that contains the PK (inlined into their lane loops).
+    """
+    a1 = y[CENTRAL, ln]
+    a2 = y[PERIPHERAL, ln]
+    absorbed = p[_KA, ln] * y[DEPOT, ln]
+    k12a1 = p[_K12, ln] * a1
+    k21a2 = p[_K21, ln] * a2
+    d_depot = u[DEPOT, ln] - absorbed
+    d_central = (u[CENTRAL, ln] + p[_F, ln] * absorbed
+                 - (p[_K10I, ln] + p[_K10T, ln] * g) * a1 - k12a1 + k21a2)
+    d_peripheral = u[PERIPHERAL, ln] + k12a1 - k21a2
+    return d_depot, d_central, d_peripheral
+
+
+@njit(cache=True, error_model="numpy", fastmath={"contract"}, inline="always")
+def decay(t, p):  # type: ignore[no-untyped-def]
+    """``g = exp(-kdes·t)`` for the block (kdes is uniform within a block)."""
+    return math.exp(-p[_KDES, 0] * t)
+
+
+@njit(cache=True, error_model="numpy", fastmath={"contract"}, inline="always")
 def rhs(t, y, p, u, dy, n):  # type: ignore[no-untyped-def]
     """Right-hand side for a lane block; see the module docstring."""
-    g = math.exp(-p[_KDES, 0] * t)  # kdes is uniform within a block (uniform_column)
+    g = decay(t, p)
     for ln in range(n):
-        d = y[DEPOT, ln]
-        a1 = y[CENTRAL, ln]
-        a2 = y[PERIPHERAL, ln]
-        absorbed = p[_KA, ln] * d
-        k12a1 = p[_K12, ln] * a1
-        k21a2 = p[_K21, ln] * a2
-        dy[DEPOT, ln] = u[DEPOT, ln] - absorbed
-        dy[CENTRAL, ln] = (u[CENTRAL, ln] + p[_F, ln] * absorbed
-                          - (p[_K10I, ln] + p[_K10T, ln] * g) * a1 - k12a1 + k21a2)
-        dy[PERIPHERAL, ln] = u[PERIPHERAL, ln] + k12a1 - k21a2
+        d0, d1, d2 = lane_derivatives(y, p, u, g, ln)
+        dy[DEPOT, ln] = d0
+        dy[CENTRAL, ln] = d1
+        dy[PERIPHERAL, ln] = d2
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"}, inline="always")
@@ -83,19 +103,22 @@ def outputs(y, p, o, n):  # type: ignore[no-untyped-def]
         o[0, ln] = y[CENTRAL, ln] * p[_INV_V1, ln]
 
 
+_N_OUT = 1  # model outputs (a compile-time constant of the kernel)
+
+
 @njit(cache=True, error_model="numpy", fastmath={"contract"}, parallel=True)
 def kernel(b0, b1, starts, lanes, P, y0, sched_of, rows, dense, ev_ptr, ev_time, ev_cmt, ev_rate,  # type: ignore[no-untyped-def]
            ev_bolus, t_out, extra, t_end, intervals, threshold, rtol, atol, h_init, max_steps,
-           out, auc, cmax, ctrough, tabove, stats):
+           sel, out, red, stats):
     """Blocks b0..b1-1 of the PK model (threads over blocks)."""
-    n_out = out.shape[0]
+    n_out = _N_OUT
     for b in prange(b0, b1):
         first = starts[b]
         n = starts[b + 1] - first
         st, na, nr = solver.integrate_block(
             rhs, outputs, first, n, lanes, P, y0, sched_of, rows, dense, ev_ptr, ev_time, ev_cmt,
             ev_rate, ev_bolus, t_out, extra, t_end, intervals, threshold, rtol, atol, h_init,
-            max_steps, n_out, out, auc, cmax, ctrough, tabove)
+            max_steps, n_out, sel, out, red)
         stats[b, 0] = st
         stats[b, 1] = na
         stats[b, 2] = nr

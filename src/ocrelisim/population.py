@@ -8,8 +8,9 @@ patient (patients first). Individual parameters are [S1][S2]::
 with the exponent ``exp_cl`` on CLINF, CLT and Q, ``exp_v`` on V1 and V2 and none on KDES, KA
 and F_SC; F_SC and KDES carry no variability. All numbers come from :mod:`ocrelisim.parameters`.
 
-Randomness: ``SeedSequence(seed).spawn(2)`` gives one stream for covariates and one for the
-etas, so the same seed gives the same population, and
+Randomness: ``SeedSequence(seed).spawn(3)`` gives one stream for covariates, one for the PK
+etas and one for the immune-model etas (:data:`N_IMMUNE_ETA` per patient), so the same seed
+gives the same population, and
 ``Population.from_covariates(pop.covariates, seed=pop.seed)`` reproduces ``pop`` exactly.
 A standard-normal draw is made for all eight parameters whatever their omega, so changing one
 omega leaves the other parameters' draws unchanged.
@@ -49,7 +50,8 @@ COVARIATE_UNITS = {"WT": "kg", "AGE": "y"}
 
 # Columns that may be zero (CLT = 0 or KDES = 0: constant clearance); the others must be > 0.
 _MAY_BE_ZERO = frozenset({"CLT", "KDES"})
-_COV_STREAM, _ETA_STREAM = 0, 1
+N_IMMUNE_ETA = 16
+"""Standard-normal draws per patient reserved for the immune model's variability."""
 
 
 def _typical(pk: PKParameters) -> Float1D:
@@ -82,14 +84,14 @@ def _individual(weight: Float1D, z: Float2D | None, pk: PKParameters) -> Float2D
 
 
 def _streams(seed: int | None) -> tuple[int, list[np.random.Generator]]:
-    """The seed actually used and the (covariate, eta) generators."""
+    """The seed actually used and the (covariate, PK eta, immune eta) generators."""
     if seed is None:
         # A fresh 63-bit seed from OS entropy, recorded so that the run can be repeated.
         seed = int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> np.uint64(1))
     elif isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise InvalidParameterError(
             f"seed = {seed!r}; give a non-negative integer, or None for a fresh random seed")
-    children = np.random.SeedSequence(int(seed)).spawn(2)
+    children = np.random.SeedSequence(int(seed)).spawn(3)
     return int(seed), [np.random.default_rng(c) for c in children]
 
 
@@ -316,6 +318,10 @@ class Population:
         L/day, 1/day, 1); stored as a read-only float64 copy.
     seed : int or None
         Seed of a random population (None when nothing was drawn).
+    immune_eta : ndarray, shape (n, N_IMMUNE_ETA), optional
+        Standard-normal draws for the inter-individual variability of the immune model
+        (:mod:`ocrelisim.immune`), drawn with the population from its own random stream so
+        that the PK draws do not change; None gives typical immune parameters.
 
     Raises
     ------
@@ -327,6 +333,7 @@ class Population:
     covariates: pd.DataFrame
     params: Float2D
     seed: int | None = None
+    immune_eta: Float2D | None = None
 
     def __post_init__(self) -> None:
         p = np.array(self.params, dtype=np.float64, order="C", copy=True)
@@ -341,6 +348,14 @@ class Population:
                 "per patient in both")
         _check_params(p, cov)
         p.setflags(write=False)
+        if self.immune_eta is not None:
+            z = np.array(self.immune_eta, dtype=np.float64, order="C", copy=True)
+            if z.shape != (p.shape[0], N_IMMUNE_ETA) or not np.all(np.isfinite(z)):
+                raise InvalidParameterError(
+                    f"immune_eta must be finite with shape ({p.shape[0]}, {N_IMMUNE_ETA}) "
+                    f"(one row of standard-normal draws per patient); got shape {z.shape}")
+            z.setflags(write=False)
+            object.__setattr__(self, "immune_eta", z)
         object.__setattr__(self, "covariates", cov)
         object.__setattr__(self, "params", p)
 
@@ -382,10 +397,11 @@ class Population:
         count = _check_n(n)
         disease = _check_disease(disease)
         demo = DEMOGRAPHICS[disease] if demographics is None else demographics
-        used, (rng_cov, rng_eta) = _streams(seed)
+        used, (rng_cov, rng_eta, rng_imm) = _streams(seed)
         cov = _sample_covariates(count, disease, demo, rng_cov)
         z = rng_eta.standard_normal((count, len(PK_PARAM_NAMES))) if iiv else None
-        return cls(cov, _individual(cov["WT"].to_numpy(dtype=np.float64), z, pk), used)
+        zi = rng_imm.standard_normal((count, N_IMMUNE_ETA)) if iiv else None
+        return cls(cov, _individual(cov["WT"].to_numpy(dtype=np.float64), z, pk), used, zi)
 
     @classmethod
     def from_covariates(cls, df: pd.DataFrame, seed: int | None = None, *,
@@ -422,9 +438,10 @@ class Population:
         weight = cov["WT"].to_numpy(dtype=np.float64)
         if not iiv:
             return cls(cov, _individual(weight, None, pk), None)
-        used, (_, rng_eta) = _streams(seed)
+        used, (_, rng_eta, rng_imm) = _streams(seed)
         z = rng_eta.standard_normal((len(cov), len(PK_PARAM_NAMES)))
-        return cls(cov, _individual(weight, z, pk), used)
+        zi = rng_imm.standard_normal((len(cov), N_IMMUNE_ETA))
+        return cls(cov, _individual(weight, z, pk), used, zi)
 
     @classmethod
     def typical(cls, weight: ArrayLike = 75.0, disease: str = "RMS", *,
@@ -528,8 +545,9 @@ class Population:
             The selection is empty.
         """
         idx = _select(self.n, indices)
+        zi = None if self.immune_eta is None else self.immune_eta[idx]
         return Population(self.covariates.iloc[idx].reset_index(drop=True), self.params[idx],
-                          self.seed)
+                          self.seed, zi)
 
     def __getitem__(self, key: object) -> Population:
         if isinstance(key, int | np.integer) and not -self.n <= int(key) < self.n:
@@ -549,8 +567,11 @@ class Population:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Population):
             return NotImplemented
+        same_immune = ((self.immune_eta is None and other.immune_eta is None)
+                       or (self.immune_eta is not None and other.immune_eta is not None
+                           and np.array_equal(self.immune_eta, other.immune_eta)))
         return (self.seed == other.seed and np.array_equal(self.params, other.params)
-                and self.covariates.equals(other.covariates))
+                and self.covariates.equals(other.covariates) and same_immune)
 
     __hash__ = None  # type: ignore[assignment]
 

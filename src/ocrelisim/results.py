@@ -268,6 +268,8 @@ class SimulationResult:
         ``"ok"`` for a successful solve (failures raise instead).
     regimen_text : str, optional
         Text form of the regimen (:meth:`Regimen.__str__`), when there was one for all.
+    parameters : pandas.DataFrame, optional
+        Individual model parameters beyond PK (the immune model's, one row per subject).
     """
 
     times: Float1D
@@ -279,6 +281,7 @@ class SimulationResult:
     n_steps: int = 0
     status: str = "ok"
     regimen_text: str | None = None
+    parameters: pd.DataFrame | None = None
     _names: tuple[str, ...] = field(init=False, repr=False, compare=False, default=())
 
     def __post_init__(self) -> None:
@@ -327,6 +330,11 @@ class SimulationResult:
     def concentration(self) -> Float2D:
         """Concentration, mg/L, shape (n_subjects, n_times) (read-only)."""
         return self["C"]
+
+    @property
+    def bcells(self) -> Float2D:
+        """CD19+ B cells, cells/µL, shape (n_subjects, n_times) (``model="immune"``)."""
+        return self["B"]
 
     def __getitem__(self, name: str) -> Float2D:
         """Output ``name``, shape (n_subjects, n_times) (read-only)."""

@@ -7,15 +7,20 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from numpy.typing import ArrayLike
 
+from . import immune as im
+from . import pk
 from ._types import Float1D, Float2D, Int1D
 from .errors import InvalidInputError
-from .pk import PK_MODEL, initial_states, kernel_parameters
+from .parameters import IMMUNE, ImmuneParameters
 from .population import Population
 from .regimens import Regimen
 from .results import Exposure, SimulationResult
-from .solver import Schedules, SolverOptions, integrate
+from .solver import ModelSpec, Schedules, SolverOptions, integrate
 
 DEFAULT_OPTIONS = SolverOptions()
+MODELS: dict[str, ModelSpec] = {"pk": pk.PK_MODEL, "immune": im.IMMUNE_MODEL}
+"""Models by name: ``"pk"`` (concentration only) and ``"immune"`` (PK, B cells, T-cell and
+cytokine indices, immunoglobulins; see :mod:`ocrelisim.immune`)."""
 
 
 def simulate(
@@ -26,6 +31,9 @@ def simulate(
     intervals: ArrayLike | None = None,
     threshold: float = 0.0,
     trajectories: bool = True,
+    model: str = "pk",
+    variables: Sequence[str] | None = None,
+    immune: ImmuneParameters = IMMUNE,
     options: SolverOptions = DEFAULT_OPTIONS,
     progress: Callable[[int, int], None] | None = None,
 ) -> SimulationResult:
@@ -48,6 +56,15 @@ def simulate(
         Concentration threshold in mg/L for the time-above metric.
     trajectories : bool
         If False, no concentration-time arrays are kept (summary-only runs of millions).
+    model : {"pk", "immune"}
+        ``"pk"``: concentration only. ``"immune"``: also B cells, CD20+ T cells, T-cell and
+        cytokine indices and immunoglobulins (:data:`ocrelisim.immune.OUTPUTS`), with the
+        immune variability drawn with the population (``Population.immune_eta``).
+    variables : sequence of str, optional
+        Outputs to keep (default: all of the model's); e.g. ``["C", "B"]`` keeps memory low
+        for large immune runs.
+    immune : ImmuneParameters
+        Immune-model parameters (``model="immune"`` only).
     options : SolverOptions
         Tolerances, lanes per block, threads.
     progress : callable, optional
@@ -62,7 +79,8 @@ def simulate(
     Raises
     ------
     InvalidInputError
-        Bad times, intervals, threshold or a regimen list of the wrong length.
+        Bad times, intervals, threshold, a regimen list of the wrong length, an unknown
+        model or variable name.
     SolverError
         The solver failed for some patients (the message names them).
     """
@@ -73,15 +91,25 @@ def simulate(
             "nothing to compute: give output times, or intervals with trajectories=False")
     if not (np.isfinite(threshold) and threshold >= 0.0):
         raise InvalidInputError(f"threshold = {threshold!r} mg/L; give a finite value >= 0")
+    spec = _model(model)
+    names = _variables(spec, variables)
     regimens, sched = _schedule_index(regimen, population.n)
     params = population.params
     schedules = _schedules(regimens, sched)
     first_dose = _first_dose_times(regimens)[sched]
-    P = kernel_parameters(params, first_dose)
-    y0 = initial_states(params.shape[0])
-    raw = integrate(PK_MODEL, P, y0, schedules, t, win, float(threshold), options,
-                    progress=progress)
-    outputs = {name: raw.out[i] for i, name in enumerate(PK_MODEL.outputs)}
+    individual = None
+    if spec is pk.PK_MODEL:
+        P = pk.kernel_parameters(params, first_dose)
+        y0 = pk.initial_states(params.shape[0])
+    else:
+        individual = im.individual_parameters(population.covariates, population.immune_eta,
+                                              immune)
+        P = im.kernel_parameters(params, first_dose, individual)
+        y0 = im.initial_states(individual)
+    select = [spec.outputs.index(v) for v in names]
+    raw = integrate(spec, P, y0, schedules, t, win, float(threshold), options,
+                    progress=progress, select=select)
+    outputs = {name: raw.out[i] for i, name in enumerate(names)}
     exposure = None
     if win.shape[0]:
         exposure = Exposure(intervals=win, auc=raw.auc, cmax=raw.cmax, ctrough=raw.ctrough,
@@ -90,14 +118,35 @@ def simulate(
     return SimulationResult(
         times=t,
         outputs=outputs,
-        units=dict(zip(PK_MODEL.outputs, PK_MODEL.output_units, strict=True)),
+        units={v: spec.output_units[spec.outputs.index(v)] for v in names},
         ids=np.asarray(population.ids),
         exposure=exposure,
         seed=population.seed,
         n_steps=raw.n_accepted,
         status="ok",
         regimen_text=text,
+        parameters=individual,
     )
+
+
+def _model(model: str) -> ModelSpec:
+    if model not in MODELS:
+        raise InvalidInputError(f"unknown model {model!r}; choose one of {sorted(MODELS)}")
+    return MODELS[model]
+
+
+def _variables(spec: ModelSpec, variables: Sequence[str] | None) -> tuple[str, ...]:
+    if variables is None:
+        return tuple(spec.outputs)
+    if isinstance(variables, str):
+        variables = [variables]
+    names = tuple(variables)
+    unknown = [v for v in names if v not in spec.outputs]
+    if unknown or not names or len(set(names)) != len(names):
+        raise InvalidInputError(
+            f"variables {list(names)!r}: give distinct names from the {spec.name!r} model's "
+            f"outputs {list(spec.outputs)}" + (f"; unknown: {unknown}" if unknown else ""))
+    return names
 
 
 def _check_times(times: ArrayLike | None, trajectories: bool) -> Float1D:

@@ -34,7 +34,7 @@ such a kernel on disk (``cache=True``), so a second process does not recompile.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -254,9 +254,12 @@ def _apply_events(tb, first, n, sched, ev_ptr, ev_time, ev_cmt, ev_rate, ev_bolu
 
 
 @_inline_jit
-def _reduce_step(t, h, c0, c1, cg, intervals, threshold, first, n, rows, auc, cmax, ctrough,  # type: ignore[no-untyped-def]
-                 tabove):
-    """Add one accepted step [t, t + h] to the interval reductions of output 0."""
+def _reduce_step(t, h, c0, c1, cg, intervals, threshold, first, n, rows, red):  # type: ignore[no-untyped-def]
+    """Add one accepted step [t, t + h] to the interval reductions of output 0.
+
+    ``red[k, row, interval]``: k = 0 AUC, 1 maximum, 2 value at the interval end, 3 time above
+    ``threshold``.
+    """
     t1 = t + h
     for i in range(intervals.shape[0]):
         a = intervals[i, 0]
@@ -265,12 +268,12 @@ def _reduce_step(t, h, c0, c1, cg, intervals, threshold, first, n, rows, auc, cm
             continue
         for ln in range(n):
             s = rows[first + ln]
-            auc[s, i] += h * (_GL_W0 * cg[0, ln] + _GL_W1 * cg[1, ln] + _GL_W2 * cg[2, ln])
+            red[0, s, i] += h * (_GL_W0 * cg[0, ln] + _GL_W1 * cg[1, ln] + _GL_W2 * cg[2, ln])
             m = max(c0[ln], c1[ln], cg[0, ln], cg[1, ln], cg[2, ln])
-            cmax[s, i] = max(cmax[s, i], m)
+            red[1, s, i] = max(red[1, s, i], m)
             if t1 == b:
-                ctrough[s, i] = c1[ln]
-            tabove[s, i] += _time_above(h, c0[ln], cg[0, ln], cg[1, ln], cg[2, ln], c1[ln],
+                red[2, s, i] = c1[ln]
+            red[3, s, i] += _time_above(h, c0[ln], cg[0, ln], cg[1, ln], cg[2, ln], c1[ln],
                                         threshold)
 
 
@@ -293,10 +296,11 @@ def _seg_above(xa, xb, ca, cb, thr):  # type: ignore[no-untyped-def]
 
 
 @_inline_jit
-def _write_outputs(o, n, j, staged):  # type: ignore[no-untyped-def]
-    for v in range(o.shape[0]):
+def _write_outputs(o, sel, n, j, staged):  # type: ignore[no-untyped-def]
+    for v in range(sel.size):
+        w = sel[v]
         for ln in range(n):
-            staged[v, j, ln] = o[v, ln]
+            staged[v, j, ln] = o[w, ln]
 
 
 @_inline_jit
@@ -312,12 +316,13 @@ def _flush_outputs(staged, first, n, rows, out):  # type: ignore[no-untyped-def]
 @_inline_jit
 def integrate_block(rhs, outputs, first, n, lanes, P, y0, sched, rows, dense_states, ev_ptr,  # type: ignore[no-untyped-def]
                     ev_time, ev_cmt, ev_rate, ev_bolus, t_out, extra, t_end, intervals, threshold,
-                    rtol, atol, h_init, max_steps, n_out, out, auc, cmax, ctrough, tabove):
+                    rtol, atol, h_init, max_steps, n_out, sel, out, red):
     """Integrate patients ``first .. first + n - 1`` (processing order) as one lockstep block.
 
     ``P``, ``y0`` and ``sched`` are in processing order; results of patient ``i`` go to row
     ``rows[i]`` of ``out`` and of the reduction arrays. ``dense_states``: the states the
-    model's ``outputs`` read (only these are interpolated).
+    model's ``outputs`` read (only these are interpolated); ``n_out``: the number of model
+    outputs; ``sel``: the indices of the outputs to store, in the order of ``out``'s rows.
 
     Returns ``(status, n_accepted, n_rejected)``.
     """
@@ -346,7 +351,7 @@ def integrate_block(rhs, outputs, first, n, lanes, P, y0, sched, rows, dense_sta
     # Outputs are staged per block, time-major (contiguous over lanes), and transposed into
     # their rows at the end: writing one time point of 64 scattered rows at a time would touch
     # 64 cache lines and pages per point.
-    staged = np.empty((n_out, t_out.size, lanes))
+    staged = np.empty((sel.size, t_out.size, lanes))
     bps = _block_breakpoints(first, n, sched, ev_ptr, ev_time, extra, t_end)
     n_t = t_out.size
     jo = 0
@@ -392,7 +397,7 @@ def integrate_block(rhs, outputs, first, n, lanes, P, y0, sched, rows, dense_sta
                             _dense_weights((t_out[jo] - t) / h, bw)
                             _dense_state(y, k, h, bw, yt, dense_states, n)
                             outputs(yt, p, o, n)
-                            _write_outputs(o, n, jo, staged)
+                            _write_outputs(o, sel, n, jo, staged)
                         jo += 1
                     if reduce:
                         outputs(y, p, o, n)
@@ -409,7 +414,7 @@ def integrate_block(rhs, outputs, first, n, lanes, P, y0, sched, rows, dense_sta
                             for ln in range(n):
                                 cg[g, ln] = o[0, ln]
                         _reduce_step(t, h, c0, c1, cg, intervals, threshold, first, n, rows,
-                                     auc, cmax, ctrough, tabove)
+                                     red)
                     for s in range(ns):
                         for ln in range(n):
                             y[s, ln] = yn[s, ln]
@@ -430,7 +435,7 @@ def integrate_block(rhs, outputs, first, n, lanes, P, y0, sched, rows, dense_sta
         # Outputs at the breakpoint itself before any step (t = 0 case).
         while jo < n_t and t_out[jo] <= t and t_out[jo] == tb:
             outputs(y, p, o, n)
-            _write_outputs(o, n, jo, staged)
+            _write_outputs(o, sel, n, jo, staged)
             jo += 1
         onset = _apply_events(tb, first, n, sched, ev_ptr, ev_time, ev_cmt, ev_rate, ev_bolus,
                               ptr, y, u)
@@ -545,7 +550,8 @@ class RawSolution:
 def integrate(spec: ModelSpec, P: Float2D, y0: Float2D, schedules: Schedules, t_out: Float1D,
               intervals: Float2D, threshold: float, options: SolverOptions, *,
               progress: Callable[[int, int], None] | None = None,
-              chunk_blocks: int = 256, out: np.ndarray | None = None) -> RawSolution:
+              chunk_blocks: int = 256, out: np.ndarray | None = None,
+              select: Sequence[int] | None = None) -> RawSolution:
     """Run ``spec``'s kernel for all patients; raise :class:`SolverError` on any failure.
 
     ``P`` (n, n_params) kernel parameters, ``y0`` (n, n_states) initial states, ``t_out``
@@ -553,7 +559,8 @@ def integrate(spec: ModelSpec, P: Float2D, y0: Float2D, schedules: Schedules, t_
     ``progress(done, total)`` is called after each chunk of blocks. ``out``: an optional
     C-contiguous float64 buffer of shape (n_outputs, n, n_times) to write the outputs into;
     repeated runs that reuse one buffer skip the operating system's zeroing of fresh pages
-    (about a third of the run time for 100k patients x 731 days).
+    (about a third of the run time for 100k patients x 731 days). ``select``: indices of
+    the model outputs to store (default all), in this order.
     """
     n = P.shape[0]
     lanes = options.lanes
@@ -566,17 +573,20 @@ def integrate(spec: ModelSpec, P: Float2D, y0: Float2D, schedules: Schedules, t_
                       intervals.max() if intervals.size else 0.0))
     extra = np.unique(intervals.ravel()) if intervals.size else np.zeros(0)
     n_int = intervals.shape[0]
-    shape = (len(spec.outputs), n, t_out.size)
+    sel = np.asarray(range(len(spec.outputs)) if select is None else select, dtype=np.int64)
+    if sel.ndim != 1 or np.any((sel < 0) | (sel >= len(spec.outputs))):
+        raise InvalidParameterError(
+            f"select = {select!r}: give indices of outputs in 0..{len(spec.outputs) - 1}")
+    shape = (sel.size, n, t_out.size)
     if out is None:
         out = np.empty(shape)
     elif out.shape != shape or out.dtype != np.float64 or not out.flags.c_contiguous:
         raise InvalidParameterError(
             f"out buffer has shape {out.shape}, dtype {out.dtype}; need a C-contiguous float64 "
             f"array of shape {shape}")
-    auc = np.zeros((n, n_int))
-    cmax = np.full((n, n_int), -np.inf)
-    ctrough = np.full((n, n_int), np.nan)
-    tabove = np.zeros((n, n_int))
+    red = np.zeros((4, n, n_int))  # AUC, max, value at end, time above (see _reduce_step)
+    red[1] = -np.inf
+    red[2] = np.nan
     stats = np.zeros((n_blocks, 3), dtype=np.int64)
     atol = options.atol * np.asarray(spec.atol_scale, dtype=np.float64)
     dense = np.asarray(range(len(spec.states)) if spec.output_states is None
@@ -590,14 +600,13 @@ def integrate(spec: ModelSpec, P: Float2D, y0: Float2D, schedules: Schedules, t_
             spec.kernel(b0, b1, starts, lanes, P, y0, sched_of, rows, dense, schedules.ev_ptr,
                         schedules.ev_time, schedules.ev_cmt, schedules.ev_rate,
                         schedules.ev_bolus, t_out, extra, t_end, intervals, threshold,
-                        options.rtol, atol, options.h_init, options.max_steps, out, auc, cmax,
-                        ctrough, tabove, stats)
+                        options.rtol, atol, options.h_init, options.max_steps, sel, out, red, stats)
             if progress is not None:
                 progress(int(starts[b1]), n)
     finally:
         numba.set_num_threads(previous)
     _raise_on_failure(stats, starts, rows)
-    return RawSolution(out, auc, cmax, ctrough, tabove, int(stats[:, 1].sum()),
+    return RawSolution(out, red[0], red[1], red[2], red[3], int(stats[:, 1].sum()),
                        int(stats[:, 2].sum()))
 
 
