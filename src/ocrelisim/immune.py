@@ -85,8 +85,8 @@ MEASURED = {
 # Kernel parameter rows: the 8 PK rows of pk.kernel_parameters, then these.
 _NPK = len(pk.KERNEL_PARAMS)
 (_B0, _INV_B0, _KOUT, _EMAX, _EC50, _KT20, _EMAX_T20, _KD, _KPG, _KPM, _KPA, _S_IFN4,
- _S_IFN8, _S_TH17, _S_GMCSF, _S_TREG, _S_NE4, _S_NE8) = range(_NPK, _NPK + 18)
-N_KERNEL_PARAMS = _NPK + 18
+ _S_IFN8, _S_TH17, _S_GMCSF, _S_TREG, _S_NE4, _S_NE8, _STIFF) = range(_NPK, _NPK + 19)
+N_KERNEL_PARAMS = _NPK + 19
 
 # Columns of the individual immune parameter table.
 PARAM_NAMES = ("B0", "KOUT", "EMAX", "EC50", "KT20", "EMAX_T20", "T_DELAY", "S_IFNG_CD4",
@@ -163,6 +163,9 @@ def kernel_parameters(pk_params: Float2D, first_dose: Float1D,
     out[:, _KT20] = q["KT20"]
     out[:, _EMAX_T20] = q["EMAX_T20"]
     out[:, _KD] = 2.0 / q["T_DELAY"]
+    # Fastest B-cell loss rate (at full drug effect): sets the explicit solver's step size, so
+    # blocks group patients by it.
+    out[:, _STIFF] = q["KOUT"] * (1.0 + q["EMAX"])
     out[:, _KPG] = q["KP_IGG"]
     out[:, _KPM] = q["KP_IGM"]
     out[:, _KPA] = q["KP_IGA"]
@@ -260,7 +263,7 @@ IMMUNE_MODEL = ModelSpec(
     # mg for amounts, cells/uL for B cells, fractions, g/L.
     atol_scale=(1.0,) * len(STATES),
     kernel=kernel,
-    sort_column=pk.K10_INF,
+    sort_column=_STIFF,
     output_states=tuple(range(1, len(STATES))),
     uniform_column=pk.KDES,
 )
