@@ -54,6 +54,7 @@ from scipy import special
 
 from . import pk, solver
 from ._types import Float1D, Float2D
+from .errors import InvalidInputError
 from .parameters import IMMUNE, ImmuneParameters
 from .solver import ModelSpec
 
@@ -279,7 +280,20 @@ def repletion_time(times: Float1D, bcells: Float2D, threshold: Float1D | float,
     """
     t = np.asarray(times, dtype=np.float64)
     b = np.asarray(bcells, dtype=np.float64)
-    thr = np.broadcast_to(np.asarray(threshold, dtype=np.float64), (b.shape[0],))
+    if b.ndim != 2 or t.ndim != 1 or b.shape[1] != t.size:
+        raise InvalidInputError(
+            f"bcells must have shape (n_subjects, n_times) = (n, {t.size}); got {b.shape}")
+    if not np.all(np.isfinite(b)) or np.any(b < 0.0):
+        raise InvalidInputError("B-cell counts must be finite and >= 0 cells/uL; found "
+                                f"{b[~(np.isfinite(b) & (b >= 0.0))][0]!r}")
+    thr = np.asarray(threshold, dtype=np.float64)
+    if thr.ndim > 1 or (thr.ndim == 1 and thr.size != b.shape[0]):
+        raise InvalidInputError(
+            f"threshold must be a number or one value per subject ({b.shape[0]}); got shape "
+            f"{thr.shape}")
+    if not np.all(np.isfinite(thr)) or np.any(thr <= 0.0):
+        raise InvalidInputError("repletion threshold must be finite and > 0 cells/uL")
+    thr = np.broadcast_to(thr, (b.shape[0],))
     out = np.full(b.shape[0], np.nan)
     j0 = int(np.searchsorted(t, after, side="left"))
     if j0 >= t.size:

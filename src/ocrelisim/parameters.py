@@ -276,12 +276,16 @@ class ImmuneParameters(_Spec):
                                f"[S28] age on B0 (older PPMS patients start lower); {_TEMPLATE}")
     omega_b0: Parameter = Parameter(0.394, "SD of log", (0.0, 2.0), f"[S28]; {_TEMPLATE}")
     kout: Parameter = Parameter(
-        0.004, "1/day", (1e-4, 1.0),
+        0.0035, "1/day", (1e-4, 1.0),
         "calibrated (with emax and ec50): median repletion 72 weeks after the last infusion "
-        "[S59]; B-cell mean lifetime 250 days, between the ofatumumab (81 days [S28]) and "
+        "[S59]; B-cell mean lifetime 286 days, between the ofatumumab (81 days [S28]) and "
         "inebilizumab (391 days [S30]) models", assumption=True)
     kout_exp_wt: Parameter = Parameter(-0.624, "1", (-3.0, 3.0), f"[S28]; {_TEMPLATE}")
-    omega_kout: Parameter = Parameter(0.922, "SD of log", (0.0, 2.0), f"[S28]; {_TEMPLATE}")
+    omega_kout: Parameter = Parameter(
+        0.5, "SD of log", (0.0, 2.0),
+        "calibrated: the template's 0.922 [S28] leaves 3% of patients without repletion 200 "
+        "weeks after the last infusion, beyond the label's range of 27-175 weeks [S59]; 0.5 "
+        "puts the 2.5-97.5th percentiles at about 40-161 weeks", assumption=True)
     emax: Parameter = Parameter(
         640.0, "1", (1.0, 1e5),
         "calibrated: 20.0% of patients at <= 0.4 CD19 cells/uL on 600 mg in GAVOTTE [S52] "

@@ -244,6 +244,15 @@ def _no_trajectories() -> InvalidInputError:
     )
 
 
+_UNIT_ALIASES = {"cells/mm3": "cells/uL", "cells/µL": "cells/uL", "cells/μL": "cells/uL",
+                 "µg/mL": "mg/L", "ug/mL": "mg/L"}
+
+
+def _unit_key(unit: str) -> str:
+    u = str(unit).strip().replace(" ", "")
+    return _UNIT_ALIASES.get(u, u)
+
+
 @dataclass(frozen=True, slots=True, eq=False)  # arrays: compare values explicitly
 class SimulationResult:
     """Trajectories and exposure metrics of one simulation.
@@ -335,6 +344,31 @@ class SimulationResult:
     def bcells(self) -> Float2D:
         """CD19+ B cells, cells/µL, shape (n_subjects, n_times) (``model="immune"``)."""
         return self["B"]
+
+    def fraction_below(self, name: str, threshold: float, unit: str) -> Float1D:
+        """Fraction of subjects with output ``name`` below ``threshold`` at each time.
+
+        ``unit`` must be the output's unit (``self.units[name]``; "cells/mm3" and "cells/µL"
+        are accepted for "cells/uL"): a threshold in another unit is refused, not converted.
+
+        Raises
+        ------
+        InvalidInputError
+            Unknown output, a unit that is not the output's, or a threshold that is not a
+            finite number >= 0.
+        """
+        values = self[name]
+        have = self.units[name]
+        if _unit_key(unit) != _unit_key(have):
+            raise InvalidInputError(
+                f"threshold unit {unit!r} does not match output {name!r}, which is in {have!r}; "
+                f"give the threshold in {have}")
+        if not (isinstance(threshold, int | float) and math.isfinite(threshold)
+                and threshold >= 0):
+            raise InvalidInputError(
+                f"threshold = {threshold!r} {unit}; give a finite number >= 0")
+        frac: Float1D = np.mean(values < threshold, axis=0)
+        return frac
 
     def __getitem__(self, name: str) -> Float2D:
         """Output ``name``, shape (n_subjects, n_times) (read-only)."""
