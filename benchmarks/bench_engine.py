@@ -44,8 +44,36 @@ def _schedules(M):  # type: ignore[no-untyped-def]
     return reg, ev, Schedules
 
 
-def run_one(n: int, mode: str, reps: int, rtol: float, lanes: int,
-            reuse: bool) -> dict[str, object]:
+VARIANTS = {"linear": "BENCH_MODEL", "explicit": "BENCH_MODEL_EXPLICIT", "pk": "BENCH_MODEL_PK",
+            "immune": ""}
+
+
+def _immune_inputs(M, p, sched):  # type: ignore[no-untyped-def]
+    """Kernel inputs of ocrelisim's immune model for the benchmark patients.
+
+    PK from the benchmark's parameter rows (KA, F unused: IV only); immune parameters with
+    their variability drawn from a fixed seed; doses into the central compartment (state 1).
+    """
+    import numpy as np
+    import pandas as pd
+
+    from ocrelisim import immune, parameters
+    from ocrelisim.solver import Schedules
+
+    n = p.shape[0]
+    pk = np.column_stack([p[:, 0], p[:, 1], np.full(n, M.KDES), p[:, 2], p[:, 3], p[:, 4],
+                          np.full(n, parameters.PK.ka.value), np.full(n, 1.0)])
+    cov = pd.DataFrame({"WT": p[:, 5]})
+    eta = np.random.default_rng(20240601).standard_normal((n, 16))
+    ind = immune.individual_parameters(cov, eta)
+    P = immune.kernel_parameters(pk, np.zeros(n), ind)
+    sched = Schedules(sched=sched.sched, ev_ptr=sched.ev_ptr, ev_time=sched.ev_time,
+                      ev_cmt=sched.ev_cmt + 1, ev_rate=sched.ev_rate, ev_bolus=sched.ev_bolus)
+    return immune.IMMUNE_MODEL, P, immune.initial_states(ind), sched
+
+
+def run_one(n: int, mode: str, reps: int, rtol: float, lanes: int, reuse: bool,
+            variant: str = "linear") -> dict[str, object]:
     """One measurement in this process (called in a subprocess by main)."""
     import numpy as np
 
@@ -61,8 +89,14 @@ def run_one(n: int, mode: str, reps: int, rtol: float, lanes: int,
                       ev_time=ev.time, ev_cmt=np.asarray(ev.cmt, dtype=np.int64) - 1,
                       ev_rate=ev.rate, ev_bolus=ev.bolus)
     p = M.subjects(n) if n <= M.N_MAX else M.sample_subjects(n)
-    P = BM.kernel_parameters(p)
-    y0 = BM.initial_states(n)
+    select = None
+    if variant == "immune":  # the package's immune model (10 states) on the same patients
+        spec, P, y0, sched = _immune_inputs(M, p, sched)
+        select = [0, 1]  # C and B, as the other variants
+    else:
+        spec = getattr(BM, VARIANTS[variant])
+        P = BM.kernel_parameters(p)
+        y0 = BM.initial_states(n)[:, :len(spec.states)]
     opts = SolverOptions(rtol=rtol, lanes=lanes)
     if mode == "full":
         t_out, win = M.T_OUT.copy(), np.zeros((0, 2))
@@ -70,10 +104,11 @@ def run_one(n: int, mode: str, reps: int, rtol: float, lanes: int,
         starts = np.array([s for s, _, _ in M.INFUSIONS] + [M.T_END])
         t_out, win = np.zeros(0), np.stack([starts[:-1], starts[1:]], axis=1)
 
-    buffer = np.empty((2, n, t_out.size)) if reuse else None
+    buffer = np.empty((2 if select else len(spec.outputs), n, t_out.size)) if reuse else None
 
     def go():  # type: ignore[no-untyped-def]
-        return integrate(BM.BENCH_MODEL, P, y0, sched, t_out, win, 0.5, opts, out=buffer)
+        return integrate(spec, P, y0, sched, t_out, win, 0.5, opts, out=buffer,
+                         select=select)
 
     sol = go()
     first_call = time.perf_counter() - t0
@@ -84,14 +119,19 @@ def run_one(n: int, mode: str, reps: int, rtol: float, lanes: int,
         sol = go()
         times.append(time.perf_counter() - t1)
     rec: dict[str, object] = dict(
-        impl=f"ocrelisim_dp5_lockstep_{mode}" + ("_reused_buffer" if reuse else ""), n=n,
+        impl=f"ocrelisim_{variant}_{mode}" + ("_reused_buffer" if reuse else ""), n=n,
         time_s=min(times), times=times,
         first_call_s=round(first_call, 3), rtol=rtol, lanes=lanes,
         numba_cache=os.environ.get("NUMBA_CACHE_DIR", "package __pycache__"),
         steps_per_block=sol.n_accepted / max(1, -(-n // lanes)),
         output_mb=round(sol.out.nbytes / 2**20, 1))
-    if mode == "full" and n >= 50:
-        rec.update(M.error_vs_ref(sol.out[0], sol.out[1]))
+    if mode == "full" and n >= 50 and variant != "immune":  # immune: another B model
+        if variant == "pk":  # C only: score C, with the reference's own B as a stand-in
+            ref_b = np.load(Path(M.OUT) / "ref.npz")["B"]
+            err = M.error_vs_ref(sol.out[0], ref_b)
+            rec.update({k: v for k, v in err.items() if k.endswith("_C")})
+        else:
+            rec.update(M.error_vs_ref(sol.out[0], sol.out[1]))
     M.emit(rec)
     return rec
 
@@ -109,10 +149,13 @@ def main() -> None:
                     help="first measure a cold compile into an empty Numba cache")
     ap.add_argument("--reuse-buffer", action="store_true",
                     help="write every repetition into one preallocated output buffer")
+    ap.add_argument("--variant", choices=sorted(VARIANTS), default="linear",
+                    help="B cells as a linear state (default), all states explicit, PK only, "
+                    "or ocrelisim's immune model (PK + 7 immune states)")
     ap.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.one:
-        run_one(a.n[0], a.mode, a.reps, a.rtol, a.lanes, a.reuse_buffer)
+        run_one(a.n[0], a.mode, a.reps, a.rtol, a.lanes, a.reuse_buffer, a.variant)
         return
     env = dict(os.environ)
     env.setdefault("PERF_OUT", "/tmp/ocrelisim-perf")
@@ -120,7 +163,7 @@ def main() -> None:
         subprocess.run(["bash", str(PERF / "run-baselines.sh"), "200", "1000"], check=True,
                        env={**env, "PY": sys.executable})
     one = [sys.executable, __file__, "--one", "--mode", a.mode, "--reps", str(a.reps),
-           "--rtol", str(a.rtol), "--lanes", str(a.lanes)]
+           "--rtol", str(a.rtol), "--lanes", str(a.lanes), "--variant", a.variant]
     if a.reuse_buffer:
         one.append("--reuse-buffer")
     if a.compile_time:  # cold compile into an empty cache directory (the first run of a user)

@@ -1,18 +1,21 @@
 """The shared reference benchmark model (../shared/perf/model.py) on ocrelisim's engine.
 
-PK as in ocrelisim.pk (two compartments, CL(t) = CLinf + CLT·exp(-kdes·t) carried by the state g)
-plus the benchmark's B-cell placeholder, dB/dt = kin - kout·B·(1 + Emax·C/(EC50 + C)). The PD
-numbers are the benchmark's placeholders (shared/perf/README.md), not a calibrated model: they
-live here, not in the package. This module also shows how a model plugs into the solver: a
-block right-hand side, a block output function and a 15-line kernel; no solver code.
+PK as in ocrelisim.pk (two compartments, CL(t) = CLinf + CLT·exp(-kdes·t)) plus the benchmark's
+B-cell placeholder, dB/dt = kin - kout·B·(1 + Emax·C/(EC50 + C)), in three variants: B as a
+linear state (Radau IIA after each Dormand–Prince step; the default), B explicit (every state
+by Dormand–Prince) and the PK alone. The PD numbers are the benchmark's placeholders
+(shared/perf/README.md), not a calibrated model: they live here, not in the package. This
+module also shows how a model plugs into the solver: block right-hand side, linear-state and
+output functions and a 5-line kernel; no solver code.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from ocrelisim import solver
 from ocrelisim.solver import ModelSpec
@@ -47,18 +50,33 @@ def initial_states(n: int) -> np.ndarray:
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"}, inline="always")
-def rhs(t, y, p, u, dy, n):  # type: ignore[no-untyped-def]
+def _pk(t, y, p, u, dy, n):  # type: ignore[no-untyped-def]
     g = math.exp(-p[_KDES, 0] * t)  # kdes uniform within a block (uniform_column)
     for ln in range(n):
         a1 = y[0, ln]
         a2 = y[1, ln]
-        b = y[2, ln]
-        c = a1 * p[_INV_V1, ln]
         k12a1 = p[_K12, ln] * a1
         k21a2 = p[_K21, ln] * a2
         dy[0, ln] = u[0, ln] - (p[_K10I, ln] + p[_K10T, ln] * g) * a1 - k12a1 + k21a2
         dy[1, ln] = k12a1 - k21a2
-        dy[2, ln] = KIN - KOUT * b * (1.0 + EMAX * c / (EC50 + c))
+
+
+@njit(cache=True, error_model="numpy", fastmath={"contract"}, inline="always")
+def rhs_explicit(t, y, p, u, dy, n):  # type: ignore[no-untyped-def]
+    """PK and B cells, all by Dormand–Prince."""
+    _pk(t, y, p, u, dy, n)
+    for ln in range(n):
+        c = y[0, ln] * p[_INV_V1, ln]
+        dy[2, ln] = KIN - KOUT * y[2, ln] * (1.0 + EMAX * c / (EC50 + c))
+
+
+@njit(cache=True, error_model="numpy", fastmath={"contract"}, inline="always")
+def linear(s, t, y, p, g, lam, n):  # type: ignore[no-untyped-def]
+    """B cells as a linear state: dB/dt = kin − kout·(1 + Emax·C/(EC50 + C))·B."""
+    for ln in range(n):
+        c = y[0, ln] * p[_INV_V1, ln]
+        g[ln] = KIN
+        lam[ln] = KOUT * (1.0 + EMAX * c / (EC50 + c))
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"}, inline="always")
@@ -68,24 +86,35 @@ def outputs(y, p, o, n):  # type: ignore[no-untyped-def]
         o[1, ln] = y[2, ln]
 
 
-_N_OUT = 2  # model outputs (a compile-time constant of the kernel)
+@njit(cache=True, error_model="numpy", fastmath={"contract"}, inline="always")
+def outputs_pk(y, p, o, n):  # type: ignore[no-untyped-def]
+    for ln in range(n):
+        o[0, ln] = y[0, ln] * p[_INV_V1, ln]
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"}, parallel=True)
-def kernel(b0, b1, starts, lanes, P, y0, sched_of, rows, dense, ev_ptr, ev_time, ev_cmt, ev_rate,  # type: ignore[no-untyped-def]
-           ev_bolus, t_out, extra, t_end, intervals, threshold, rtol, atol, h_init, max_steps,
-           sel, out, red, stats):
-    n_out = _N_OUT
-    for b in prange(b0, b1):
-        first = starts[b]
-        n = starts[b + 1] - first
-        st, na, nr = solver.integrate_block(
-            rhs, outputs, first, n, lanes, P, y0, sched_of, rows, dense, ev_ptr, ev_time, ev_cmt,
-            ev_rate, ev_bolus, t_out, extra, t_end, intervals, threshold, rtol, atol, h_init,
-            max_steps, n_out, sel, out, red)
-        stats[b, 0] = st
-        stats[b, 1] = na
-        stats[b, 2] = nr
+def kernel(b0, b1, starts, lanes, P, y0, sched_of, rows, dense, events, t_out, extra, t_end,  # type: ignore[no-untyped-def]
+           intervals, threshold, rtol, atol, h_init, max_steps, sel, out, red, stats):
+    solver.run_blocks(_pk, linear, outputs, 2, 2, b0, b1, starts, lanes, P, y0, sched_of, rows,
+                      dense, events, t_out, extra, t_end, intervals, threshold, rtol, atol, h_init,
+                      max_steps, sel, out, red, stats)
+
+
+@njit(cache=True, error_model="numpy", fastmath={"contract"}, parallel=True)
+def kernel_explicit(b0, b1, starts, lanes, P, y0, sched_of, rows, dense, events, t_out, extra,  # type: ignore[no-untyped-def]
+                    t_end, intervals, threshold, rtol, atol, h_init, max_steps, sel, out, red,
+                    stats):
+    solver.run_blocks(rhs_explicit, solver.no_linear_states, outputs, 2, 3, b0, b1, starts, lanes,
+                      P, y0, sched_of, rows, dense, events, t_out, extra, t_end, intervals,
+                      threshold, rtol, atol, h_init, max_steps, sel, out, red, stats)
+
+
+@njit(cache=True, error_model="numpy", fastmath={"contract"}, parallel=True)
+def kernel_pk(b0, b1, starts, lanes, P, y0, sched_of, rows, dense, events, t_out, extra, t_end,  # type: ignore[no-untyped-def]
+              intervals, threshold, rtol, atol, h_init, max_steps, sel, out, red, stats):
+    solver.run_blocks(_pk, solver.no_linear_states, outputs_pk, 1, 2, b0, b1, starts, lanes, P, y0,
+                      sched_of, rows, dense, events, t_out, extra, t_end, intervals, threshold,
+                      rtol, atol, h_init, max_steps, sel, out, red, stats)
 
 
 BENCH_MODEL = ModelSpec(
@@ -98,4 +127,16 @@ BENCH_MODEL = ModelSpec(
     sort_column=_K10I,
     output_states=(0, 2),
     uniform_column=_KDES,
+    n_explicit=2,
 )
+"""PK by Dormand–Prince, B cells as a linear state (Radau IIA): the default."""
+
+BENCH_MODEL_EXPLICIT = replace(BENCH_MODEL, name="shared-perf-pkpd-explicit",
+                               kernel=kernel_explicit, n_explicit=None)
+"""Every state by Dormand–Prince (the engine before linear states)."""
+
+BENCH_MODEL_PK = ModelSpec(
+    name="shared-perf-pk", states=("central", "peripheral"), outputs=("C",),
+    output_units=("mg/L",), atol_scale=(1.0, 1.0), kernel=kernel_pk, sort_column=_K10I,
+    output_states=(0,), uniform_column=_KDES)
+"""The PK part alone (C only): the reference throughput for the immune states (issue #4)."""

@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from numba import njit, prange
+from numba import njit
 from scipy import special
 
 from . import pk, solver
@@ -164,8 +164,7 @@ def kernel_parameters(pk_params: Float2D, first_dose: Float1D,
     out[:, _KT20] = q["KT20"]
     out[:, _EMAX_T20] = q["EMAX_T20"]
     out[:, _KD] = 2.0 / q["T_DELAY"]
-    # Fastest B-cell loss rate (at full drug effect): sets the explicit solver's step size, so
-    # blocks group patients by it.
+    # Fastest B-cell loss rate (at full drug effect), for diagnostics.
     out[:, _STIFF] = q["KOUT"] * (1.0 + q["EMAX"])
     out[:, _KPG] = q["KP_IGG"]
     out[:, _KPM] = q["KP_IGM"]
@@ -191,26 +190,41 @@ def initial_states(individual: pd.DataFrame) -> Float2D:
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"}, inline="always")
 def rhs(t, y, p, u, dy, n):  # type: ignore[no-untyped-def]
-    """Right-hand side for a lane block; see the module docstring."""
+    """Explicit states: the PK (the immune states are linear states, see :func:`linear`)."""
     g = pk.decay(t, p)
     for ln in range(n):
         d0, d1, d2 = pk.lane_derivatives(y, p, u, g, ln)
         dy[0, ln] = d0
         dy[1, ln] = d1
         dy[2, ln] = d2
-        c = y[1, ln] * p[pk.INV_V1, ln]
-        e = c / (p[_EC50, ln] + c)
-        b = y[_B, ln]
-        kout = p[_KOUT, ln]
-        dy[_B, ln] = kout * (p[_B0, ln] - (1.0 + p[_EMAX, ln] * e) * b)
-        dy[_T20, ln] = p[_KT20, ln] * (1.0 - (1.0 + p[_EMAX_T20, ln] * e) * y[_T20, ln])
-        dep = 1.0 - b * p[_INV_B0, ln]
-        kd = p[_KD, ln]
-        dy[_X1, ln] = kd * (dep - y[_X1, ln])
-        dy[_X2, ln] = kd * (y[_X1, ln] - y[_X2, ln])
-        dy[_IGG, ln] = -p[_KPG, ln] * dep * y[_IGG, ln]
-        dy[_IGM, ln] = -p[_KPM, ln] * dep * y[_IGM, ln]
-        dy[_IGA, ln] = -p[_KPA, ln] * dep * y[_IGA, ln]
+
+
+@njit(cache=True, error_model="numpy", fastmath={"contract"}, inline="always")
+def linear(s, t, y, p, g, lam, n):  # type: ignore[no-untyped-def]
+    """``dy_s/dt = g − lam·y_s`` for the immune states (see the module docstring)."""
+    if s == _B or s == _T20:
+        for ln in range(n):
+            c = y[1, ln] * p[pk.INV_V1, ln]
+            e = c / (p[_EC50, ln] + c)
+            if s == _B:
+                g[ln] = p[_KOUT, ln] * p[_B0, ln]
+                lam[ln] = p[_KOUT, ln] * (1.0 + p[_EMAX, ln] * e)
+            else:
+                g[ln] = p[_KT20, ln]
+                lam[ln] = p[_KT20, ln] * (1.0 + p[_EMAX_T20, ln] * e)
+    elif s == _X1:
+        for ln in range(n):
+            g[ln] = p[_KD, ln] * (1.0 - y[_B, ln] * p[_INV_B0, ln])
+            lam[ln] = p[_KD, ln]
+    elif s == _X2:
+        for ln in range(n):
+            g[ln] = p[_KD, ln] * y[_X1, ln]
+            lam[ln] = p[_KD, ln]
+    else:  # immunoglobulins: loss proportional to B-cell depletion
+        row = _KPG if s == _IGG else (_KPM if s == _IGM else _KPA)
+        for ln in range(n):
+            g[ln] = 0.0
+            lam[ln] = p[row, ln] * (1.0 - y[_B, ln] * p[_INV_B0, ln])
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"}, inline="always")
@@ -235,25 +249,13 @@ def outputs(y, p, o, n):  # type: ignore[no-untyped-def]
         o[13, ln] = y[_IGA, ln]
 
 
-_N_OUT = len(OUTPUTS)  # model outputs (a compile-time constant of the kernel)
-
-
 @njit(cache=True, error_model="numpy", fastmath={"contract"}, parallel=True)
-def kernel(b0, b1, starts, lanes, P, y0, sched_of, rows, dense, ev_ptr, ev_time, ev_cmt, ev_rate,  # type: ignore[no-untyped-def]
-           ev_bolus, t_out, extra, t_end, intervals, threshold, rtol, atol, h_init, max_steps,
-           sel, out, red, stats):
+def kernel(b0, b1, starts, lanes, P, y0, sched_of, rows, dense, events, t_out, extra, t_end,  # type: ignore[no-untyped-def]
+           intervals, threshold, rtol, atol, h_init, max_steps, sel, out, red, stats):
     """Blocks b0..b1-1 of the immune model (threads over blocks)."""
-    n_out = _N_OUT
-    for b in prange(b0, b1):
-        first = starts[b]
-        n = starts[b + 1] - first
-        st, na, nr = solver.integrate_block(
-            rhs, outputs, first, n, lanes, P, y0, sched_of, rows, dense, ev_ptr, ev_time, ev_cmt,
-            ev_rate, ev_bolus, t_out, extra, t_end, intervals, threshold, rtol, atol, h_init,
-            max_steps, n_out, sel, out, red)
-        stats[b, 0] = st
-        stats[b, 1] = na
-        stats[b, 2] = nr
+    solver.run_blocks(rhs, linear, outputs, len(OUTPUTS), len(pk.STATES), b0, b1, starts, lanes, P,
+                      y0, sched_of, rows, dense, events, t_out, extra, t_end, intervals, threshold,
+                      rtol, atol, h_init, max_steps, sel, out, red, stats)
 
 
 IMMUNE_MODEL = ModelSpec(
@@ -264,9 +266,10 @@ IMMUNE_MODEL = ModelSpec(
     # mg for amounts, cells/uL for B cells, fractions, g/L.
     atol_scale=(1.0,) * len(STATES),
     kernel=kernel,
-    sort_column=_STIFF,
+    sort_column=pk.K10_INF,
     output_states=tuple(range(1, len(STATES))),
     uniform_column=pk.KDES,
+    n_explicit=len(pk.STATES),
 )
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
 from . import solver
 from ._types import Float1D, Float2D
@@ -103,25 +103,13 @@ def outputs(y, p, o, n):  # type: ignore[no-untyped-def]
         o[0, ln] = y[CENTRAL, ln] * p[_INV_V1, ln]
 
 
-_N_OUT = 1  # model outputs (a compile-time constant of the kernel)
-
-
 @njit(cache=True, error_model="numpy", fastmath={"contract"}, parallel=True)
-def kernel(b0, b1, starts, lanes, P, y0, sched_of, rows, dense, ev_ptr, ev_time, ev_cmt, ev_rate,  # type: ignore[no-untyped-def]
-           ev_bolus, t_out, extra, t_end, intervals, threshold, rtol, atol, h_init, max_steps,
-           sel, out, red, stats):
+def kernel(b0, b1, starts, lanes, P, y0, sched_of, rows, dense, events, t_out, extra, t_end,  # type: ignore[no-untyped-def]
+           intervals, threshold, rtol, atol, h_init, max_steps, sel, out, red, stats):
     """Blocks b0..b1-1 of the PK model (threads over blocks)."""
-    n_out = _N_OUT
-    for b in prange(b0, b1):
-        first = starts[b]
-        n = starts[b + 1] - first
-        st, na, nr = solver.integrate_block(
-            rhs, outputs, first, n, lanes, P, y0, sched_of, rows, dense, ev_ptr, ev_time, ev_cmt,
-            ev_rate, ev_bolus, t_out, extra, t_end, intervals, threshold, rtol, atol, h_init,
-            max_steps, n_out, sel, out, red)
-        stats[b, 0] = st
-        stats[b, 1] = na
-        stats[b, 2] = nr
+    solver.run_blocks(rhs, solver.no_linear_states, outputs, 1, len(STATES), b0, b1, starts, lanes,
+                      P, y0, sched_of, rows, dense, events, t_out, extra, t_end, intervals,
+                      threshold, rtol, atol, h_init, max_steps, sel, out, red, stats)
 
 
 PK_MODEL = ModelSpec(

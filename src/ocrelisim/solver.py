@@ -27,8 +27,22 @@ lane blocks:
 ``outputs(y, p, o, n)``
     ``o[:, :n]`` = output variables (``(n_outputs, lanes)``) from the states.
 
-and a module-level kernel that calls :func:`run_blocks` with them (see ``pk.py``): Numba caches
-such a kernel on disk (``cache=True``), so a second process does not recompile.
+``linear(s, t, y, p, g, lam, n)`` (models with linear states; else :func:`no_linear_states`)
+    for a *linear state* ``s`` (one of the last states, ``s >= n_explicit``) fill ``g[:n]`` and
+    ``lam[:n]`` such that ``dy_s/dt = g − lam·y_s``. ``g`` and ``lam`` may depend on ``t``, the
+    explicit states and the linear states before ``s``, not on ``y_s`` or later states; no
+    explicit state may depend on a linear state, and doses go to explicit states only.
+
+Linear states (B cells, T-cell indices, immunoglobulins: turnover driven by the drug) are
+often stiff: while B cells are depleted their loss rate is hundreds of times their turnover,
+which would hold an explicit method to tiny steps. They are advanced after each accepted
+Dormand–Prince step by 3-stage Radau IIA collocation (order 5, L-stable), which for a state
+linear in itself is a closed-form 3x3 solve per lane; the explicit states at the Radau nodes
+come from the dense output. The step size is controlled by the explicit states alone; the
+accuracy of the linear states is validated against a tight reference solver in the tests.
+
+and a module-level kernel that calls :func:`run_blocks` with them (see ``pk.py``): Numba
+caches such a kernel on disk (``cache=True``), so a second process does not recompile.
 """
 
 from __future__ import annotations
@@ -75,6 +89,24 @@ _P71, _P72, _P73 = (40617522.0 / 29380423.0, -110615467.0 / 29380423.0,
 # 3-point Gauss–Legendre nodes and weights on [0, 1] (exact for degree-5 polynomials).
 _GL_X0, _GL_X1, _GL_X2 = 0.5 - 0.5 * 0.6**0.5, 0.5, 0.5 + 0.5 * 0.6**0.5
 _GL_W0, _GL_W1, _GL_W2 = 5.0 / 18.0, 8.0 / 18.0, 5.0 / 18.0
+# 3-stage Radau IIA (order 5, stiffly accurate, L-stable; Hairer & Wanner, Solving ODE II,
+# Table IV.5.6) for the linear states: nodes and coefficient matrix.
+_S6 = 6.0**0.5
+_RC1, _RC2 = (4.0 - _S6) / 10.0, (4.0 + _S6) / 10.0
+_RA11, _RA12, _RA13 = (88.0 - 7.0 * _S6) / 360.0, (296.0 - 169.0 * _S6) / 1800.0, (
+    -2.0 + 3.0 * _S6) / 225.0
+_RA21, _RA22, _RA23 = (296.0 + 169.0 * _S6) / 1800.0, (88.0 + 7.0 * _S6) / 360.0, (
+    -2.0 - 3.0 * _S6) / 225.0
+_RA31, _RA32, _RA33 = (16.0 - _S6) / 36.0, (16.0 + _S6) / 36.0, 1.0 / 9.0
+# Embedded error estimate of RADAU5 (Hairer & Wanner, Solving ODE II, IV.8): real eigenvalue
+# of A^-1 and the weights of the stage increments.
+_RU1 = 30.0 / (6.0 + 81.0 ** (1.0 / 3.0) - 9.0 ** (1.0 / 3.0))
+_RD1, _RD2, _RD3 = -(13.0 + 7.0 * _S6) / 3.0, (-13.0 + 7.0 * _S6) / 3.0, -1.0 / 3.0
+# Lagrange denominators for the cubic through the nodes 0, c1, c2, 1 (dense output).
+_LD0 = (0.0 - _RC1) * (0.0 - _RC2) * (0.0 - 1.0)
+_LD1 = (_RC1 - 0.0) * (_RC1 - _RC2) * (_RC1 - 1.0)
+_LD2 = (_RC2 - 0.0) * (_RC2 - _RC1) * (_RC2 - 1.0)
+_LD3 = (1.0 - 0.0) * (1.0 - _RC1) * (1.0 - _RC2)
 
 # Compiler flags of every solver function: no Python division checks (they block
 # vectorisation), fused multiply-add contraction and no other fast-math; inlined into the model
@@ -113,49 +145,51 @@ def _dense_weights(theta: float, bw: np.ndarray) -> None:
 
 
 @_inline_jit
-def _dense_state(y, k, h, bw, yd, states, n):  # type: ignore[no-untyped-def]
-    """yd[s] = y[s] + h Σ_i bw[i] k[i, s] for the listed states (those the outputs read)."""
+def _dense_state(y, k, h, bw, yd, states, ne, n):  # type: ignore[no-untyped-def]
+    """yd[s] = y[s] + h Σ_i bw[i] k[i, s] for the listed explicit states (s < ne)."""
     b0, b2, b3, b4, b5, b6 = h * bw[0], h * bw[2], h * bw[3], h * bw[4], h * bw[5], h * bw[6]
     for i in range(states.size):
         s = states[i]
+        if s >= ne:
+            continue
         for ln in range(n):
             yd[s, ln] = y[s, ln] + (b0 * k[0, s, ln] + b2 * k[2, s, ln] + b3 * k[3, s, ln]
                                     + b4 * k[4, s, ln] + b5 * k[5, s, ln] + b6 * k[6, s, ln])
 
 
 @_inline_jit
-def _stage1(y, k, h, yt, n):  # type: ignore[no-untyped-def]
-    for s in range(y.shape[0]):
+def _stage1(y, k, h, yt, ne, n):  # type: ignore[no-untyped-def]
+    for s in range(ne):
         for ln in range(n):
             yt[s, ln] = y[s, ln] + h * (_A21 * k[0, s, ln])
 
 
 @_inline_jit
-def _stage2(y, k, h, yt, n):  # type: ignore[no-untyped-def]
-    for s in range(y.shape[0]):
+def _stage2(y, k, h, yt, ne, n):  # type: ignore[no-untyped-def]
+    for s in range(ne):
         for ln in range(n):
             yt[s, ln] = y[s, ln] + h * (_A31 * k[0, s, ln] + _A32 * k[1, s, ln])
 
 
 @_inline_jit
-def _stage3(y, k, h, yt, n):  # type: ignore[no-untyped-def]
-    for s in range(y.shape[0]):
+def _stage3(y, k, h, yt, ne, n):  # type: ignore[no-untyped-def]
+    for s in range(ne):
         for ln in range(n):
             yt[s, ln] = y[s, ln] + h * (_A41 * k[0, s, ln] + _A42 * k[1, s, ln]
                                       + _A43 * k[2, s, ln])
 
 
 @_inline_jit
-def _stage4(y, k, h, yt, n):  # type: ignore[no-untyped-def]
-    for s in range(y.shape[0]):
+def _stage4(y, k, h, yt, ne, n):  # type: ignore[no-untyped-def]
+    for s in range(ne):
         for ln in range(n):
             yt[s, ln] = y[s, ln] + h * (_A51 * k[0, s, ln] + _A52 * k[1, s, ln]
                                       + _A53 * k[2, s, ln] + _A54 * k[3, s, ln])
 
 
 @_inline_jit
-def _stage5(y, k, h, yt, n):  # type: ignore[no-untyped-def]
-    for s in range(y.shape[0]):
+def _stage5(y, k, h, yt, ne, n):  # type: ignore[no-untyped-def]
+    for s in range(ne):
         for ln in range(n):
             yt[s, ln] = y[s, ln] + h * (_A61 * k[0, s, ln] + _A62 * k[1, s, ln]
                                       + _A63 * k[2, s, ln] + _A64 * k[3, s, ln]
@@ -163,8 +197,8 @@ def _stage5(y, k, h, yt, n):  # type: ignore[no-untyped-def]
 
 
 @_inline_jit
-def _stage6(y, k, h, yt, n):  # type: ignore[no-untyped-def]
-    for s in range(y.shape[0]):
+def _stage6(y, k, h, yt, ne, n):  # type: ignore[no-untyped-def]
+    for s in range(ne):
         for ln in range(n):
             yt[s, ln] = y[s, ln] + h * (_B1 * k[0, s, ln] + _B3 * k[2, s, ln]
                                       + _B4 * k[3, s, ln] + _B5 * k[4, s, ln]
@@ -172,15 +206,15 @@ def _stage6(y, k, h, yt, n):  # type: ignore[no-untyped-def]
 
 
 @_inline_jit
-def _error_norm(y, yn, k, h, rtol, atol, wl, n):  # type: ignore[no-untyped-def]
-    """Max over lanes and states of |error estimate| / (atol + rtol·max(|y|, |y_new|)).
+def _error_norm(y, yn, k, h, rtol, atol, wl, ne, n):  # type: ignore[no-untyped-def]
+    """Max over lanes and explicit states of |error| / (atol + rtol·max(|y|, |y_new|)).
 
     Per-lane maxima first (an element-wise loop that vectorises), then one short scalar pass;
     a NaN anywhere makes the result NaN.
     """
     for ln in range(n):
         wl[ln] = 0.0
-    for s in range(y.shape[0]):
+    for s in range(ne):  # the explicit states
         a = atol[s]
         for ln in range(n):
             e = h * (_E1 * k[0, s, ln] + _E3 * k[2, s, ln] + _E4 * k[3, s, ln]
@@ -314,15 +348,115 @@ def _flush_outputs(staged, first, n, rows, out):  # type: ignore[no-untyped-def]
 
 
 @_inline_jit
-def integrate_block(rhs, outputs, first, n, lanes, P, y0, sched, rows, dense_states, ev_ptr,  # type: ignore[no-untyped-def]
-                    ev_time, ev_cmt, ev_rate, ev_bolus, t_out, extra, t_end, intervals, threshold,
-                    rtol, atol, h_init, max_steps, n_out, sel, out, red):
+def no_linear_states(s, t, y, p, g, lam, n):  # type: ignore[no-untyped-def]
+    """The ``linear`` function of a model without linear states (never called)."""
+    return
+
+
+@_inline_jit
+def _linear_step(linear, t, h, y, yn, k, bw, ne, ns, p, ynode, gb, lb, rtol, atol, wl, n):  # type: ignore[no-untyped-def]
+    """Advance the linear states (``ne .. ns-1``) over a trial step by Radau IIA.
+
+    Explicit states at the nodes ``t + c_j h`` come from the Dormand–Prince dense output (at
+    ``c_3 = 1``: the new step value ``yn``). Each linear state solves its 3x3 collocation
+    system per lane, ``(I + h·A·diag(λ)) Y = y + h·A·g``, in the model's order, so that a
+    state may depend on the node values of the linear states before it. Results: the node
+    values in ``ynode[j, s]`` and the step end in ``yn[s]``.
+
+    Returns the error norm of the linear states (max over lanes and states of the RADAU5
+    embedded estimate, ``(I − hγJ)^-1``-filtered, over ``atol + rtol·max(|y|, |y_new|)``).
+    """
+    for j in range(2):
+        _dense_weights(_RC1 if j == 0 else _RC2, bw)
+        b0, b2, b3, b4 = h * bw[0], h * bw[2], h * bw[3], h * bw[4]
+        b5, b6 = h * bw[5], h * bw[6]
+        for s in range(ne):
+            for ln in range(n):
+                ynode[j, s, ln] = y[s, ln] + (b0 * k[0, s, ln] + b2 * k[2, s, ln]
+                                              + b3 * k[3, s, ln] + b4 * k[4, s, ln]
+                                              + b5 * k[5, s, ln] + b6 * k[6, s, ln])
+    for s in range(ne):
+        for ln in range(n):
+            ynode[2, s, ln] = yn[s, ln]
+    for ln in range(n):
+        wl[ln] = 0.0
+    inv_h = 1.0 / h
+    for s in range(ne, ns):
+        linear(s, t, y, p, gb[3], lb[3], n)
+        linear(s, t + _RC1 * h, ynode[0], p, gb[0], lb[0], n)
+        linear(s, t + _RC2 * h, ynode[1], p, gb[1], lb[1], n)
+        linear(s, t + h, ynode[2], p, gb[2], lb[2], n)
+        a = atol[s]
+        for ln in range(n):
+            y0 = y[s, ln]
+            l0, l1, l2 = h * lb[0, ln], h * lb[1, ln], h * lb[2, ln]
+            g0, g1, g2 = h * gb[0, ln], h * gb[1, ln], h * gb[2, ln]
+            m00, m01, m02 = 1.0 + _RA11 * l0, _RA12 * l1, _RA13 * l2
+            m10, m11, m12 = _RA21 * l0, 1.0 + _RA22 * l1, _RA23 * l2
+            m20, m21, m22 = _RA31 * l0, _RA32 * l1, 1.0 + _RA33 * l2
+            r0 = y0 + _RA11 * g0 + _RA12 * g1 + _RA13 * g2
+            r1 = y0 + _RA21 * g0 + _RA22 * g1 + _RA23 * g2
+            r2 = y0 + _RA31 * g0 + _RA32 * g1 + _RA33 * g2
+            c00 = m11 * m22 - m12 * m21
+            c01 = m12 * m20 - m10 * m22
+            c02 = m10 * m21 - m11 * m20
+            inv = 1.0 / (m00 * c00 + m01 * c01 + m02 * c02)
+            x0 = (c00 * r0 + (m02 * m21 - m01 * m22) * r1 + (m01 * m12 - m02 * m11) * r2) * inv
+            x1 = (c01 * r0 + (m00 * m22 - m02 * m20) * r1 + (m02 * m10 - m00 * m12) * r2) * inv
+            x2 = (c02 * r0 + (m01 * m20 - m00 * m21) * r1 + (m00 * m11 - m01 * m10) * r2) * inv
+            ynode[0, s, ln] = x0
+            ynode[1, s, ln] = x1
+            ynode[2, s, ln] = x2
+            yn[s, ln] = x2
+            lam0 = lb[3, ln]
+            f0 = gb[3, ln] - lam0 * y0
+            e = (f0 + (_RD1 * (x0 - y0) + _RD2 * (x1 - y0) + _RD3 * (x2 - y0)) * inv_h) / (
+                _RU1 * inv_h + lam0)
+            ay0 = abs(y0)
+            ay1 = abs(x2)
+            r = abs(e) / (a + rtol * (ay0 if ay0 > ay1 else ay1))
+            w = wl[ln]
+            wl[ln] = r if r > w else w + (r - r)  # NaN propagates
+    worst = 0.0
+    for ln in range(n):
+        x = wl[ln]
+        if not x <= worst:
+            worst = x
+    return worst
+
+
+@_inline_jit
+def _dense_linear(theta, y, ynode, yd, states, ne, n):  # type: ignore[no-untyped-def]
+    """Dense values of the listed linear states (s >= ne) at θ: the collocation polynomial
+    (the cubic through the step start and the three Radau nodes)."""
+    w0 = (theta - _RC1) * (theta - _RC2) * (theta - 1.0) / _LD0
+    w1 = theta * (theta - _RC2) * (theta - 1.0) / _LD1
+    w2 = theta * (theta - _RC1) * (theta - 1.0) / _LD2
+    w3 = theta * (theta - _RC1) * (theta - _RC2) / _LD3
+    for i in range(states.size):
+        s = states[i]
+        if s < ne:
+            continue
+        for ln in range(n):
+            yd[s, ln] = (w0 * y[s, ln] + w1 * ynode[0, s, ln] + w2 * ynode[1, s, ln]
+                         + w3 * ynode[2, s, ln])
+
+
+@_inline_jit
+def integrate_block(rhs, linear, outputs, first, n, lanes, P, y0, sched, rows, dense_states,  # type: ignore[no-untyped-def]
+                    ev_ptr, ev_time, ev_cmt, ev_rate, ev_bolus, t_out, extra, t_end, intervals,
+                    threshold, rtol, atol, h_init, max_steps, n_out, ne, sel, out, red):
     """Integrate patients ``first .. first + n - 1`` (processing order) as one lockstep block.
 
     ``P``, ``y0`` and ``sched`` are in processing order; results of patient ``i`` go to row
     ``rows[i]`` of ``out`` and of the reduction arrays. ``dense_states``: the states the
     model's ``outputs`` read (only these are interpolated); ``n_out``: the number of model
     outputs; ``sel``: the indices of the outputs to store, in the order of ``out``'s rows.
+
+    The first ``ne`` states are explicit (Dormand–Prince); the others are linear states, advanced
+    on every trial step by Radau IIA collocation (:func:`_linear_step`) through the model's
+    ``linear`` function. A step is accepted when both error norms are <= 1; ``atol`` has one
+    entry per state.
 
     Returns ``(status, n_accepted, n_rejected)``.
     """
@@ -341,6 +475,9 @@ def integrate_block(rhs, outputs, first, n, lanes, P, y0, sched, rows, dense_sta
     bw = np.zeros(7)
     wl = np.zeros(lanes)
     ptr = np.empty(lanes, dtype=np.int64)
+    ynode = np.zeros((3, ns, lanes))
+    gb = np.zeros((4, lanes))
+    lb = np.zeros((4, lanes))
     for ln in range(n):
         ptr[ln] = ev_ptr[sched[first + ln]]
         for j in range(npar):
@@ -374,28 +511,38 @@ def integrate_block(rhs, outputs, first, n, lanes, P, y0, sched, rows, dense_sta
                     return STATUS_STEP_TOO_SMALL, n_acc, n_rej
                 if n_acc + n_rej >= max_steps:
                     return STATUS_MAX_STEPS, n_acc, n_rej
-                _stage1(y, k, h, yt, n)
+                _stage1(y, k, h, yt, ne, n)
                 rhs(t + _C2 * h, yt, p, u, k[1], n)
-                _stage2(y, k, h, yt, n)
+                _stage2(y, k, h, yt, ne, n)
                 rhs(t + _C3 * h, yt, p, u, k[2], n)
-                _stage3(y, k, h, yt, n)
+                _stage3(y, k, h, yt, ne, n)
                 rhs(t + _C4 * h, yt, p, u, k[3], n)
-                _stage4(y, k, h, yt, n)
+                _stage4(y, k, h, yt, ne, n)
                 rhs(t + _C5 * h, yt, p, u, k[4], n)
-                _stage5(y, k, h, yt, n)
+                _stage5(y, k, h, yt, ne, n)
                 rhs(t + h, yt, p, u, k[5], n)
-                _stage6(y, k, h, yn, n)
+                _stage6(y, k, h, yn, ne, n)
                 rhs(t + h, yn, p, u, k[6], n)
-                err = _error_norm(y, yn, k, h, rtol, atol, wl, n)
-                if not err < 1e300:
+                err = _error_norm(y, yn, k, h, rtol, atol, wl, ne, n)
+                errl = 0.0
+                if ne < ns:
+                    errl = _linear_step(linear, t, h, y, yn, k, bw, ne, ns, p, ynode, gb, lb,
+                                        rtol, atol, wl, n)
+                if not (err < 1e300 and errl < 1e300):
                     return STATUS_NOT_FINITE, n_acc, n_rej
-                if err <= 1.0:
+                # Step-size factors: DP5 error ~ h^5, RADAU5 embedded estimate ~ h^4.
+                fac_e = _MAX_FACTOR if err == 0.0 else _SAFETY * err ** -0.2
+                fac_l = _MAX_FACTOR if errl == 0.0 else _SAFETY * errl ** -0.25
+                fac = min(fac_e, fac_l)
+                if err <= 1.0 and errl <= 1.0:
                     t_new = tb if last else t + h
                     # Dense outputs strictly inside the step and at its end.
                     while jo < n_t and t_out[jo] <= t_new:
                         if t_out[jo] >= t:
-                            _dense_weights((t_out[jo] - t) / h, bw)
-                            _dense_state(y, k, h, bw, yt, dense_states, n)
+                            theta = (t_out[jo] - t) / h
+                            _dense_weights(theta, bw)
+                            _dense_state(y, k, h, bw, yt, dense_states, ne, n)
+                            _dense_linear(theta, y, ynode, yt, dense_states, ne, n)
                             outputs(yt, p, o, n)
                             _write_outputs(o, sel, n, jo, staged)
                         jo += 1
@@ -407,9 +554,10 @@ def integrate_block(rhs, outputs, first, n, lanes, P, y0, sched, rows, dense_sta
                         for ln in range(n):
                             c1[ln] = o[0, ln]
                         for g in range(3):
-                            _dense_weights(_GL_X0 if g == 0 else (_GL_X1 if g == 1 else _GL_X2),
-                                           bw)
-                            _dense_state(y, k, h, bw, yt, dense_states, n)
+                            theta = _GL_X0 if g == 0 else (_GL_X1 if g == 1 else _GL_X2)
+                            _dense_weights(theta, bw)
+                            _dense_state(y, k, h, bw, yt, dense_states, ne, n)
+                            _dense_linear(theta, y, ynode, yt, dense_states, ne, n)
                             outputs(yt, p, o, n)
                             for ln in range(n):
                                 cg[g, ln] = o[0, ln]
@@ -418,12 +566,12 @@ def integrate_block(rhs, outputs, first, n, lanes, P, y0, sched, rows, dense_sta
                     for s in range(ns):
                         for ln in range(n):
                             y[s, ln] = yn[s, ln]
+                    for s in range(ne):
+                        for ln in range(n):
                             k[0, s, ln] = k[6, s, ln]
                     t = t_new
                     n_acc += 1
-                    fac = _MAX_FACTOR if err == 0.0 else min(
-                        _MAX_FACTOR, _SAFETY * err ** -0.2)
-                    h_next = h * fac
+                    h_next = h * min(_MAX_FACTOR, fac)
                     if not last:
                         h = h_next
                     # After a segment end keep the proposal for the next segment.
@@ -431,7 +579,7 @@ def integrate_block(rhs, outputs, first, n, lanes, P, y0, sched, rows, dense_sta
                         h = h_next
                 else:
                     n_rej += 1
-                    h = h * max(_MIN_FACTOR, _SAFETY * err ** -0.2)
+                    h = h * max(_MIN_FACTOR, fac)
         # Outputs at the breakpoint itself before any step (t = 0 case).
         while jo < n_t and t_out[jo] <= t and t_out[jo] == tb:
             outputs(y, p, o, n)
@@ -444,6 +592,30 @@ def integrate_block(rhs, outputs, first, n, lanes, P, y0, sched, rows, dense_sta
             h = h_init
     _flush_outputs(staged, first, n, rows, out)
     return STATUS_OK, n_acc, n_rej
+
+
+@_inline_jit
+def run_blocks(rhs, linear, outputs, n_out, ne, b0, b1, starts, lanes, P, y0, sched_of, rows,  # type: ignore[no-untyped-def]
+               dense, events, t_out, extra, t_end, intervals, threshold, rtol, atol, h_init,
+               max_steps, sel, out, red, stats):
+    """Blocks ``b0 .. b1-1``, threads over blocks: the body of every model's kernel.
+
+    ``events`` is the tuple ``(ev_ptr, ev_time, ev_cmt, ev_rate, ev_bolus)``. A model's
+    kernel is a module-level ``@njit(parallel=True, cache=True)`` function that calls this
+    with its ``rhs``, ``linear`` and ``outputs``, its number of outputs and of explicit
+    states (see ``pk.py``).
+    """
+    ev_ptr, ev_time, ev_cmt, ev_rate, ev_bolus = events
+    for b in numba.prange(b0, b1):
+        first = starts[b]
+        n = starts[b + 1] - first
+        st, na, nr = integrate_block(
+            rhs, linear, outputs, first, n, lanes, P, y0, sched_of, rows, dense, ev_ptr, ev_time,
+            ev_cmt, ev_rate, ev_bolus, t_out, extra, t_end, intervals, threshold, rtol, atol,
+            h_init, max_steps, n_out, ne, sel, out, red)
+        stats[b, 0] = st
+        stats[b, 1] = na
+        stats[b, 2] = nr
 
 
 # --------------------------------------------------------------------------- Python side
@@ -495,9 +667,8 @@ class SolverOptions:
 class ModelSpec:
     """A model the solver can run: names, units, tolerances and its compiled kernel.
 
-    ``kernel`` is a module-level ``@njit(parallel=True, cache=True)`` function that runs
-    :func:`integrate_block` with the model's ``rhs`` and ``outputs`` over blocks ``b0 .. b1-1``
-    (see ``pk.py`` for the pattern).
+    ``kernel`` is a module-level ``@njit(parallel=True, cache=True)`` function that calls
+    :func:`run_blocks` with the model's ``rhs``, ``linear`` and ``outputs`` (see ``pk.py``).
     """
 
     name: str
@@ -516,6 +687,24 @@ class ModelSpec:
     """Kernel parameter column whose value the solver keeps identical within every block
     (blocks are cut where it changes), so ``rhs`` may evaluate functions of it once per block,
     e.g. ``exp(-kdes·t)`` from ``p[col, 0]``."""
+    n_explicit: int | None = None
+    """The first ``n_explicit`` states are integrated by Dormand–Prince with error control;
+    the others are *linear states* advanced by Radau IIA after each step (None: all explicit).
+    See the module docstring for the conditions a linear state must meet."""
+
+    def __post_init__(self) -> None:
+        ns = len(self.states)
+        ne = ns if self.n_explicit is None else self.n_explicit
+        if not 1 <= ne <= ns or len(self.atol_scale) != ns:
+            raise InvalidParameterError(
+                f"model {self.name!r}: n_explicit = {self.n_explicit} and {len(self.atol_scale)} "
+                f"atol scales for {ns} states; need 1 <= n_explicit <= {ns} and one scale per "
+                "state")
+
+    @property
+    def explicit(self) -> int:
+        """Number of explicit (error-controlled) states."""
+        return len(self.states) if self.n_explicit is None else self.n_explicit
 
 
 @dataclass(frozen=True, slots=True)
@@ -591,16 +780,17 @@ def integrate(spec: ModelSpec, P: Float2D, y0: Float2D, schedules: Schedules, t_
     atol = options.atol * np.asarray(spec.atol_scale, dtype=np.float64)
     dense = np.asarray(range(len(spec.states)) if spec.output_states is None
                        else spec.output_states, dtype=np.int64)
+    events = (schedules.ev_ptr, schedules.ev_time, schedules.ev_cmt, schedules.ev_rate,
+              schedules.ev_bolus)
     previous = numba.get_num_threads()
     if options.threads is not None:
         numba.set_num_threads(options.threads)
     try:
         for b0 in range(0, n_blocks, chunk_blocks):
             b1 = min(n_blocks, b0 + chunk_blocks)
-            spec.kernel(b0, b1, starts, lanes, P, y0, sched_of, rows, dense, schedules.ev_ptr,
-                        schedules.ev_time, schedules.ev_cmt, schedules.ev_rate,
-                        schedules.ev_bolus, t_out, extra, t_end, intervals, threshold,
-                        options.rtol, atol, options.h_init, options.max_steps, sel, out, red, stats)
+            spec.kernel(b0, b1, starts, lanes, P, y0, sched_of, rows, dense, events, t_out,
+                        extra, t_end, intervals, threshold, options.rtol, atol, options.h_init,
+                        options.max_steps, sel, out, red, stats)
             if progress is not None:
                 progress(int(starts[b1]), n)
     finally:
