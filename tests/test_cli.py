@@ -175,7 +175,9 @@ def test_demo_writes_png_csv_html_and_prints_exposure(tmp_path: Path) -> None:
     code, out = _invoke("demo", "--n", "20", "--out", str(out_dir))
     assert code == 0, out
     assert sorted(p.name for p in out_dir.iterdir()) == [
-        "concentration.png", "exposure.csv", "summary.html"]
+        "bcells.png", "concentration.png", "exposure.csv", "repletion.csv", "summary.html"]
+    repletion = read_table(out_dir / "repletion.csv")
+    assert repletion["Regimen"].tolist() == ["iv", "sc", "iv-short"]
     png = (out_dir / "concentration.png").read_bytes()
     assert png[:8] == PNG_MAGIC
     assert len(png) > 10_000
@@ -195,11 +197,34 @@ def test_demo_writes_png_csv_html_and_prints_exposure(tmp_path: Path) -> None:
     assert np.all(table["CTROUGH_P50"] > 0.0)
 
     # The printed table shows exactly the written numbers, one row per regimen and cycle.
-    printed = [r for r in _rows(out) if r[0] in ("iv", "sc", "iv-short")]
+    rows = [r for r in _rows(out) if r[0] in ("iv", "sc", "iv-short")]
     want = format_exposure_table(table).to_numpy().tolist()
-    assert printed == want
+    assert rows[:len(want)] == want
+    assert rows[len(want):] == repletion.astype(str).to_numpy().tolist()
     lines = _lines(out)
     assert lines[0] == f"ocrelisim demo: 20 simulated RMS patients (seed 20240601), 730 days. " \
                        f"{DISCLAIMER}"
-    assert lines[-3:] == [f"wrote {out_dir / name}" for name in
-                          ("concentration.png", "exposure.csv", "summary.html")]
+    assert lines[-5:] == [f"wrote {out_dir / name}" for name in
+                          ("concentration.png", "bcells.png", "exposure.csv", "repletion.csv",
+                           "summary.html")]
+
+
+def test_immune_writes_two_timescale_figure_table_and_html(tmp_path: Path) -> None:
+    out_dir = tmp_path / "immune"
+    code, out = _invoke("immune", "--n", "40", "--years", "2", "--out", str(out_dir))
+    assert code == 0, out
+    assert sorted(p.name for p in out_dir.iterdir()) == [
+        "immune-table.csv", "immune.png", "summary.html"]
+    png = (out_dir / "immune.png").read_bytes()
+    assert png[:8] == PNG_MAGIC and len(png) > 30_000
+    table = read_table(out_dir / "immune-table.csv")
+    assert {"B", "IFNG_CD4", "TREG", "IgG"} <= set(table["Variable"])
+    assert "Evidence" in table.columns and DISCLAIMER in out.replace("\n", " ")
+    assert DISCLAIMER in (out_dir / "summary.html").read_text(encoding="utf-8")
+
+
+def test_immune_refuses_bad_input_in_one_line(tmp_path: Path) -> None:
+    code, out = _invoke("immune", "--n", "0", "--out", str(tmp_path / "x"))
+    assert code == 2 and "Traceback" not in out and "empty population" in out
+    code, out = _invoke("immune", "--regimen", "600 mg XY d0", "--out", str(tmp_path / "x"))
+    assert code == 2 and "Traceback" not in out

@@ -1,4 +1,4 @@
-"""Command line: ``ocrelisim demo``, ``ocrelisim simulate``, ``ocrelisim regimen``.
+"""Command line: ``ocrelisim demo``, ``simulate``, ``regimen`` and ``immune``.
 
 A leaf: it parses arguments, calls the public API and prints. Any :class:`OcrelisimError`
 becomes one red line on stderr and exit status 2; any other exception is a bug and keeps its
@@ -30,8 +30,9 @@ from rich.table import Table
 from ._meta import DISCLAIMER
 from ._types import Float1D, Float2D
 from .errors import InvalidInputError, OcrelisimError
+from .immune_report import immune_table, plot_bcells, plot_immune, repletion_table
 from .io import read_table, table_format, write_table
-from .parameters import IV_CONCENTRATION, MAINTENANCE_INTERVAL
+from .parameters import IMMUNE, IV_CONCENTRATION, MAINTENANCE_INTERVAL
 from .population import Population
 from .regimens import PRESETS, IVInfusion, Regimen, read_nonmem
 from .report import (
@@ -49,6 +50,7 @@ DEMO_REGIMENS = ("iv", "sc", "iv-short")
 """Presets compared by ``ocrelisim demo``: label IV, SC (Zunovo), shorter IV infusion."""
 DEMO_SEED = 20240601
 DEMO_DAYS = 730.0  # two years, day
+FOLLOW_UP_DAYS = 200 * 7.0  # B-cell follow-up after the last dose of the demo, day
 
 app = typer.Typer(
     name="ocrelisim",
@@ -150,6 +152,31 @@ def _print_exposure(console: Console, table: pd.DataFrame, title: str) -> None:
     console.print(out)
 
 
+def _print_table(console: Console, table: pd.DataFrame, title: str) -> None:
+    out = Table(title=title, title_justify="left")
+    for col in table.columns:
+        out.add_column(str(col), justify="left" if col in ("Regimen", "Variable", "Evidence")
+                       else "right")
+    for row in table.itertuples(index=False):
+        out.add_row(*map(str, row))
+    console.print(out)
+
+
+def _demo_bcells(regimens: dict[str, Regimen], population: Population, days: float,
+                 bar: Progress, task: TaskID) -> tuple[dict[str, SimulationResult],
+                                                       dict[str, float]]:
+    """B cells for each demo regimen: doses up to ``days``, then follow-up without doses."""
+    bcells: dict[str, SimulationResult] = {}
+    last: dict[str, float] = {}
+    times = np.arange(0.0, days + FOLLOW_UP_DAYS + 1.0, 1.0)
+    for name, regimen in regimens.items():
+        given = Regimen(tuple(d for d in regimen if d.time <= days))
+        last[name] = max(d.time for d in given)
+        bar.update(task, description=f"B cells {name}")
+        bcells[name] = simulate(given, population, times, model="immune", variables=["B"])
+    return bcells, last
+
+
 def _run_demo(out: Path, n: int, seed: int, days: float, disease: str) -> None:
     console, err = _stdout(), _stderr()
     _check_period(days, 1.0)
@@ -165,26 +192,41 @@ def _run_demo(out: Path, n: int, seed: int, days: float, disease: str) -> None:
                 regimen, population, _time_grid(days, 1.0, _dose_ends(regimen)),
                 intervals=cycle_intervals([d.time for d in regimen], days),
                 progress=_callback(bar, task, k * population.n))
+        bcells, last = _demo_bcells(regimens, population, days, bar, task)
     table = exposure_table(results)
+    lln = IMMUNE.lln_b.value
+    repletion = repletion_table(bcells, last, lln=lln)
     out.mkdir(parents=True, exist_ok=True)
     png = plot_concentration(results, out / "concentration.png",
                              title=f"Ocrelizumab concentration, {population.n} {disease} patients")
+    png_b = plot_bcells(bcells, out / "bcells.png", lln=lln,
+                        title=f"CD19+ B cells, {population.n} {disease} patients: dosing for "
+                              f"{days:g} days, then none")
     csv = write_table(table, out / "exposure.csv")
+    csv_b = write_table(repletion, out / "repletion.csv")
     notes = [f"Population: {population.n} simulated {disease} patients (seed {seed}); "
              f"{days:g} days.",
              *(f"{name}: {PRESETS[name]}. Doses: {regimens[name]}" for name in regimens),
              "Exposure per dosing cycle (cycle k from dose k to dose k+1, the last to the end "
              "of the period): median (5th-95th percentile) across patients. AUC in mg·day/L, "
              "Cmax and trough (concentration at the cycle end) in mg/L."]
+    notes.append("B cells: ocrelisim's immune model (calibrated to published depletion and "
+                 "repletion figures; see the parameter sources). Repletion: back to baseline or "
+                 f"to the LLN ({lln:g} cells/uL, an assumption), whichever first, counted from "
+                 f"the last dose, with no dose after day {days:g}.")
     html = write_html_summary(out / "summary.html",
-                              {"Exposure per dosing cycle": format_exposure_table(table)},
-                              [png], title="ocrelisim demo: IV vs SC vs shorter IV infusion",
+                              {"Exposure per dosing cycle": format_exposure_table(table),
+                               "B-cell repletion after the last dose": repletion},
+                              [png, png_b],
+                              title="ocrelisim demo: IV vs SC vs shorter IV infusion",
                               notes=notes)
     console.print(f"ocrelisim demo: {population.n} simulated {disease} patients "
                   f"(seed {seed}), {days:g} days. {DISCLAIMER}", soft_wrap=True)
     _print_exposure(console, table,
                     "Exposure per dosing cycle, median (5-95%) across patients")
-    for path in (png, csv, html):
+    _print_table(console, repletion,
+                 f"B-cell repletion after the last dose (no dose after day {days:g})")
+    for path in (png, png_b, csv, csv_b, html):
         console.print(f"wrote {path}", soft_wrap=True)
 
 
@@ -338,6 +380,63 @@ def regimen_cmd(
 ) -> None:
     with _user_errors():
         _run_regimen(regimen, maintenance_doses)
+
+
+def _run_immune(regimen_spec: str, n: int, disease: str, seed: int, years: float,
+                out: Path) -> None:
+    console, err = _stdout(), _stderr()
+    days = years * 365.25
+    _check_period(days, 1.0)
+    regimens, _ids, _cov = _load_regimens(regimen_spec, _covering_doses(days))
+    if len(regimens) != 1:
+        raise InvalidInputError(
+            "ocrelisim immune takes one regimen (a preset or text form); use the Python API "
+            "for per-subject dosing records")
+    regimen = regimens[0]
+    population = Population.sample(n, disease=disease, seed=seed)
+    times = np.unique(np.r_[np.arange(0.0, min(days, 365.0) + 1.0),
+                            np.arange(365.0, days, 7.0), days])
+    with _progress(err) as bar:
+        task = bar.add_task("simulating immune model", total=population.n)
+        result = simulate(regimen, population, times, model="immune",
+                          progress=_callback(bar, task, 0))
+    lln = IMMUNE.lln_b.value
+    table = immune_table(result, [14.0, 182.0, 365.0, days])
+    out.mkdir(parents=True, exist_ok=True)
+    png = plot_immune(result, out / "immune.png", lln=lln,
+                      title=f"Immune effects of {regimen_spec}, {disease}")
+    csv = write_table(table, out / "immune-table.csv")
+    html = write_html_summary(
+        out / "summary.html", {"Immune variables, median (5-95%)": table}, [png],
+        title="ocrelisim immune: B cells, T cells and cytokines, immunoglobulins",
+        notes=[f"Regimen: {regimen}", f"Population: {population.n} simulated {disease} "
+               f"patients (seed {seed}); {years:g} years.",
+               "T-cell and cytokine indices: only directions and time points are published; "
+               "the sizes of the changes and the delay are model assumptions (see Evidence)."])
+    console.print(f"ocrelisim immune: {regimen}; {population.n} {disease} patients (seed "
+                  f"{seed}), {years:g} years. {DISCLAIMER}", soft_wrap=True)
+    _print_table(console, table.drop(columns=["Evidence"]),
+                 "Immune variables, median (5-95%) across patients (evidence: see the CSV)")
+    for path in (png, csv, html):
+        console.print(f"wrote {path}", soft_wrap=True)
+
+
+@app.command("immune",
+             help=f"B cells (weeks), T-cell and cytokine indices (months) and immunoglobulins "
+                  f"(years) for one regimen: a figure with percentile bands, a table and an "
+                  f"HTML summary. {DISCLAIMER}")
+def immune_cmd(
+    regimen: Annotated[str, typer.Option(
+        help="Preset (iv, iv-short, sc, iv-extended) or text form.")] = "iv",
+    n: Annotated[int, typer.Option(help="Number of simulated patients.")] = 500,
+    disease: Annotated[str, typer.Option(help="RMS or PPMS.")] = "RMS",
+    seed: Annotated[int, typer.Option(help="Seed of the simulated population.")] = DEMO_SEED,
+    years: Annotated[float, typer.Option(help="Simulated period, years.")] = 6.0,
+    out: Annotated[Path, typer.Option(help="Output directory (created if missing).")] = Path(
+        "ocrelisim-immune"),
+) -> None:
+    with _user_errors():
+        _run_immune(regimen, n, disease, seed, years, out)
 
 
 def _version(value: bool) -> None:
