@@ -2,23 +2,40 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
+
+# Compiles (or loads) one model kernel: run in a subprocess per model.
+_WARM = ("import ocrelisim as oc; oc.simulate(oc.Regimen.preset('iv'), oc.Population.typical(), "
+         "[0.0, 1.0], model={model!r})")
 
 
 def pytest_configure(config: object) -> None:
-    """Drop Numba caches compiled against an older solver.py.
+    """Drop stale Numba caches, then (xdist controller only) compile the kernels once.
 
-    Numba checks only the source file of a cached function: model kernels (pk.py) inline the
-    solver, so an edited solver.py would otherwise leave stale kernels in __pycache__.
+    Numba checks only the source file of a cached function, but model kernels inline the
+    solver and the PK right-hand side: a kernel cached before any package source was edited
+    is dropped. With ``-n N`` every worker would otherwise compile the same kernels at the same
+    time; the controller compiles each model once, in parallel subprocesses, and the workers
+    load the cache.
     """
-    import ocrelisim.solver
+    import ocrelisim
 
-    solver = Path(ocrelisim.solver.__file__)
-    cache = solver.parent / "__pycache__"
-    stamp = solver.stat().st_mtime
-    for f in [*cache.glob("*.nbi"), *cache.glob("*.nbc")]:
+    package = Path(ocrelisim.__file__).parent
+    stamp = max(f.stat().st_mtime for f in package.glob("*.py"))
+    for f in [*(package / "__pycache__").glob("*.nbi"), *(package / "__pycache__").glob("*.nbc")]:
         try:
             if f.stat().st_mtime < stamp:
                 f.unlink()
         except FileNotFoundError:  # another xdist worker removed it first
             pass
+    is_worker = hasattr(config, "workerinput")
+    getoption = getattr(config, "getoption", None)
+    parallel = getoption is not None and getoption("numprocesses", default=None)
+    if is_worker or not parallel:
+        return
+    warm = [subprocess.Popen([sys.executable, "-c", _WARM.format(model=m)])
+            for m in ("pk", "immune")]
+    for p in warm:
+        p.wait()

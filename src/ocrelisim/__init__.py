@@ -17,7 +17,10 @@ from .errors import InvalidParameterError as InvalidParameterError
 from .errors import OcrelisimError as OcrelisimError
 from .errors import RegimenError as RegimenError
 from .errors import SolverError as SolverError
+from .immune import repletion_time as repletion_time
+from .parameters import IMMUNE as IMMUNE
 from .parameters import PK as PK
+from .parameters import ImmuneParameters as ImmuneParameters
 from .parameters import Parameter as Parameter
 from .parameters import PKParameters as PKParameters
 from .population import Population as Population
@@ -38,9 +41,11 @@ except _metadata.PackageNotFoundError:  # pragma: no cover - running from a sour
 
 __all__ = [
     "DISCLAIMER",
+    "IMMUNE",
     "PK",
     "Exposure",
     "IVInfusion",
+    "ImmuneParameters",
     "InvalidInputError",
     "InvalidParameterError",
     "OcrelisimError",
@@ -56,5 +61,6 @@ __all__ = [
     "__version__",
     "observe",
     "read_nonmem",
+    "repletion_time",
     "simulate",
 ]
