@@ -754,9 +754,13 @@ def integrate(spec: ModelSpec, P: Float2D, y0: Float2D, schedules: Schedules, t_
     n = P.shape[0]
     lanes = options.lanes
     rows, starts = _blocks(spec, P, schedules.sched, lanes)
-    P = np.ascontiguousarray(P[rows])
-    y0 = np.ascontiguousarray(y0[rows])
-    sched_of = np.ascontiguousarray(schedules.sched[rows])
+    P = np.ascontiguousarray(P[rows], dtype=np.float64)
+    y0 = np.ascontiguousarray(y0[rows], dtype=np.float64)
+    sched_of = np.ascontiguousarray(schedules.sched[rows], dtype=np.int64)
+    # Writable, C-contiguous copies of fixed dtype: Numba compiles one specialisation per
+    # argument type, and read-only or strided arrays are other types (minutes of compiling).
+    t_out = _plain(t_out, np.float64)
+    intervals = _plain(intervals, np.float64).reshape(-1, 2)
     n_blocks = starts.size - 1
     t_end = float(max(t_out[-1] if t_out.size else 0.0,
                       intervals.max() if intervals.size else 0.0))
@@ -780,17 +784,19 @@ def integrate(spec: ModelSpec, P: Float2D, y0: Float2D, schedules: Schedules, t_
     atol = options.atol * np.asarray(spec.atol_scale, dtype=np.float64)
     dense = np.asarray(range(len(spec.states)) if spec.output_states is None
                        else spec.output_states, dtype=np.int64)
-    events = (schedules.ev_ptr, schedules.ev_time, schedules.ev_cmt, schedules.ev_rate,
-              schedules.ev_bolus)
+    events = (_plain(schedules.ev_ptr, np.int64), _plain(schedules.ev_time, np.float64),
+              _plain(schedules.ev_cmt, np.int64), _plain(schedules.ev_rate, np.float64),
+              _plain(schedules.ev_bolus, np.float64))
     previous = numba.get_num_threads()
     if options.threads is not None:
         numba.set_num_threads(options.threads)
     try:
         for b0 in range(0, n_blocks, chunk_blocks):
             b1 = min(n_blocks, b0 + chunk_blocks)
-            spec.kernel(b0, b1, starts, lanes, P, y0, sched_of, rows, dense, events, t_out,
-                        extra, t_end, intervals, threshold, options.rtol, atol, options.h_init,
-                        options.max_steps, sel, out, red, stats)
+            spec.kernel(b0, b1, starts, int(lanes), P, y0, sched_of, rows, dense, events,
+                        t_out, extra, t_end, intervals, float(threshold), float(options.rtol),
+                        atol, float(options.h_init), int(options.max_steps), sel, out, red,
+                        stats)
             if progress is not None:
                 progress(int(starts[b1]), n)
     finally:
@@ -798,6 +804,11 @@ def integrate(spec: ModelSpec, P: Float2D, y0: Float2D, schedules: Schedules, t_
     _raise_on_failure(stats, starts, rows)
     return RawSolution(out, red[0], red[1], red[2], red[3], int(stats[:, 1].sum()),
                        int(stats[:, 2].sum()))
+
+
+def _plain(a: np.ndarray, dtype: type) -> np.ndarray:
+    """A writable C-contiguous copy with the given dtype (one kernel type signature)."""
+    return np.array(a, dtype=dtype, order="C", copy=True)
 
 
 def _blocks(spec: ModelSpec, P: Float2D, sched: Int1D, lanes: int) -> tuple[Int1D, Int1D]:
