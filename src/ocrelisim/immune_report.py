@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -19,10 +18,10 @@ from .errors import InvalidInputError
 from .immune import MEASURED, repletion_time
 from .io import atomic_write
 from .parameters import IMMUNE
+from .report import draw_bands, finish_band_plot
 from .results import SimulationResult
 from .units import DAYS_PER_WEEK
 
-_BANDS = ((5.0, 95.0, 0.15), (25.0, 75.0, 0.30))  # (low, high percentile, fill opacity)
 DAYS_PER_MONTH = 365.25 / 12.0
 DAYS_PER_YEAR = 365.25
 
@@ -38,15 +37,6 @@ def _need(res: SimulationResult, names: Sequence[str], label: str) -> None:
         raise InvalidInputError(
             f"result {label!r} lacks {missing}; simulate with model='immune' and keep these "
             f"variables")
-
-
-def _bands(ax: Any, x: np.ndarray, values: np.ndarray, color: str, label: str,
-           dash: str = "-") -> None:
-    for lo, hi, alpha in _BANDS:
-        p_lo, p_hi = np.percentile(values, [lo, hi], axis=0)
-        ax.fill_between(x, p_lo, p_hi, color=color, alpha=alpha, linewidth=0)
-    ax.plot(x, np.median(values, axis=0), color=color, linestyle=dash, linewidth=1.5,
-            label=label)
 
 
 def plot_bcells(results: Mapping[str, SimulationResult], path: str | os.PathLike[str], *,
@@ -68,23 +58,18 @@ def plot_bcells(results: Mapping[str, SimulationResult], path: str | os.PathLike
     ax = fig.add_subplot()
     for i, (label, res) in enumerate(results.items()):
         _need(res, ["B"], label)
-        _bands(ax, np.asarray(res.times) / DAYS_PER_WEEK, np.maximum(res.bcells, 1e-3),
-               f"C{i % 10}", f"{label} (n={res.n_subjects})", ("-", "--", ":", "-.")[i % 4])
+        draw_bands(ax, np.asarray(res.times) / DAYS_PER_WEEK, np.maximum(res.bcells, 1e-3),
+                   f"C{i % 10}", f"{label} (n={res.n_subjects})", ("-", "--", ":", "-.")[i % 4])
     ax.axhline(lln, color="0.3", linewidth=0.8, linestyle=":")
     ax.text(0.0, lln * 1.15, f"LLN {lln:g} cells/µL (assumption)", fontsize=8, color="0.3")
     ax.set_yscale("log")
-    ax.set_xlabel("Time since first dose (week)")
-    ax.set_ylabel("CD19+ B cells (cells/µL)")
-    ax.set_title(f"{title}\nmedian, 25-75% and 5-95% of subjects")
-    ax.legend(loc="lower right", frameon=False)
-    ax.grid(alpha=0.3)
-    fig.text(0.01, 0.005, DISCLAIMER, fontsize=7, color="0.4")
-    return atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=120))
+    return finish_band_plot(fig, ax, path, xlabel="Time since first dose (week)",
+                            ylabel="CD19+ B cells (cells/µL)", title=title, legend="lower right")
 
 
 def repletion_table(results: Mapping[str, SimulationResult], last_dose: Mapping[str, float],
                     *, lln: float) -> pd.DataFrame:
-    """Per regimen: B cells at the end of the first cycle and repletion after the last dose.
+    """Per regimen: share depleted at the last dose and B-cell repletion after it.
 
     Repletion is the label's definition [S59]: B cells back to baseline or to ``lln``,
     whichever comes first, measured from ``last_dose[label]`` (day). Each result needs B-cell
@@ -146,7 +131,7 @@ def plot_immune(res: SimulationResult, path: str | os.PathLike[str], *, lln: flo
     ax_b, ax_t, ax_ig = fig.subplots(3, 1)
 
     weeks = t <= 52 * DAYS_PER_WEEK
-    _bands(ax_b, t[weeks] / DAYS_PER_WEEK, np.maximum(res.bcells[:, weeks], 1e-3), "C0",
+    draw_bands(ax_b, t[weeks] / DAYS_PER_WEEK, np.maximum(res.bcells[:, weeks], 1e-3), "C0",
            "CD19+ B cells")
     ax_b.axhline(lln, color="0.3", linewidth=0.8, linestyle=":")
     ax_b.set_yscale("log")
@@ -170,7 +155,7 @@ def plot_immune(res: SimulationResult, path: str | os.PathLike[str], *, lln: flo
     ax_t.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8)
 
     for i, name in enumerate(IG):
-        _bands(ax_ig, t / DAYS_PER_YEAR, np.asarray(res[name]), f"C{i}", name)
+        draw_bands(ax_ig, t / DAYS_PER_YEAR, np.asarray(res[name]), f"C{i}", name)
         ax_ig.axhline(getattr(IMMUNE, f"lln_{name.lower()}").value, color=f"C{i}",
                       linewidth=0.8, linestyle=":")
     ax_ig.set_yscale("log")

@@ -12,6 +12,7 @@ import html
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -117,21 +118,34 @@ def plot_concentration(
                 f"to plot it"
             )
         t = np.asarray(res.times)
-        c = np.asarray(res.concentration)
-        for lo, hi, alpha in _BANDS:
-            p_lo, p_hi = np.percentile(c, [lo, hi], axis=0)
-            ax.fill_between(t, p_lo, p_hi, color=color, alpha=alpha, linewidth=0)
-        ax.plot(t, np.median(c, axis=0), color=color, linestyle=dash, linewidth=1.5,
-                label=f"{label} (n={res.n_subjects})")
+        draw_bands(ax, t, np.asarray(res.concentration), color,
+                   f"{label} (n={res.n_subjects})", dash)
     if log:
         ax.set_yscale("log", nonpositive="mask")
-    ax.set_xlabel("Time since first dose (day)")
-    ax.set_ylabel("Concentration (mg/L)")
+    return finish_band_plot(fig, ax, path, xlabel="Time since first dose (day)",
+                            ylabel="Concentration (mg/L)", title=title, legend="upper right")
+
+
+def finish_band_plot(fig: Any, ax: Any, path: str | os.PathLike[str], *, xlabel: str,
+                     ylabel: str, title: str, legend: str) -> Path:
+    """Labels, the band legend, grid and disclaimer of a percentile-band plot; writes the PNG."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     ax.set_title(f"{title}\nmedian, 25-75% and 5-95% of subjects")
-    ax.legend(loc="upper right", frameon=False)
+    ax.legend(loc=legend, frameon=False)
     ax.grid(alpha=0.3)
     fig.text(0.01, 0.005, DISCLAIMER, fontsize=7, color="0.4")
     return atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=120))
+
+
+def draw_bands(ax: Any, x: np.ndarray, values: np.ndarray, color: str, label: str,
+               dash: str = "-") -> None:
+    """Median line with 25-75% and 5-95% bands across subjects (rows of ``values``)."""
+    for lo, hi, alpha in _BANDS:
+        p_lo, p_hi = np.percentile(values, [lo, hi], axis=0)
+        ax.fill_between(x, p_lo, p_hi, color=color, alpha=alpha, linewidth=0)
+    ax.plot(x, np.median(values, axis=0), color=color, linestyle=dash, linewidth=1.5,
+            label=label)
 
 
 def _exposure_of(label: str, res: SimulationResult) -> Exposure:

@@ -219,11 +219,23 @@ def _error_norm(y, yn, k, h, rtol, atol, wl, ne, n):  # type: ignore[no-untyped-
         for ln in range(n):
             e = h * (_E1 * k[0, s, ln] + _E3 * k[2, s, ln] + _E4 * k[3, s, ln]
                      + _E5 * k[4, s, ln] + _E6 * k[5, s, ln] + _E7 * k[6, s, ln])
-            y0 = abs(y[s, ln])
-            y1 = abs(yn[s, ln])
-            r = abs(e) / (a + rtol * (y0 if y0 > y1 else y1))
-            w = wl[ln]
-            wl[ln] = r if r > w else w + (r - r)  # r - r is NaN when r is: NaN propagates
+            _track(wl, ln, e, y[s, ln], yn[s, ln], a, rtol)
+    return _worst(wl, n)
+
+
+@_inline_jit
+def _track(wl, ln, e, y0, y1, a, rtol):  # type: ignore[no-untyped-def]
+    """wl[ln] = max(wl[ln], |e| / (a + rtol·max(|y0|, |y1|))); a NaN propagates."""
+    ay0 = abs(y0)
+    ay1 = abs(y1)
+    r = abs(e) / (a + rtol * (ay0 if ay0 > ay1 else ay1))
+    w = wl[ln]
+    wl[ln] = r if r > w else w + (r - r)  # r - r is NaN when r is
+
+
+@_inline_jit
+def _worst(wl, n):  # type: ignore[no-untyped-def]
+    """Max of wl[:n] (a scalar pass after the vectorised lane loops); NaN wins."""
     worst = 0.0
     for ln in range(n):
         x = wl[ln]
@@ -412,17 +424,8 @@ def _linear_step(linear, t, h, y, yn, k, bw, ne, ns, p, ynode, gb, lb, rtol, ato
             f0 = gb[3, ln] - lam0 * y0
             e = (f0 + (_RD1 * (x0 - y0) + _RD2 * (x1 - y0) + _RD3 * (x2 - y0)) * inv_h) / (
                 _RU1 * inv_h + lam0)
-            ay0 = abs(y0)
-            ay1 = abs(x2)
-            r = abs(e) / (a + rtol * (ay0 if ay0 > ay1 else ay1))
-            w = wl[ln]
-            wl[ln] = r if r > w else w + (r - r)  # NaN propagates
-    worst = 0.0
-    for ln in range(n):
-        x = wl[ln]
-        if not x <= worst:
-            worst = x
-    return worst
+            _track(wl, ln, e, y0, x2, a, rtol)
+    return _worst(wl, n)
 
 
 @_inline_jit
