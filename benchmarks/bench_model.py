@@ -94,26 +94,26 @@ def outputs_pk(y, p, o, n):  # type: ignore[no-untyped-def]
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"}, parallel=True)
 def kernel(b0, b1, starts, lanes, P, y0, sched_of, rows, dense, events, t_out, extra, t_end,  # type: ignore[no-untyped-def]
-           intervals, threshold, rtol, atol, h_init, max_steps, sel, out, red, stats):
+           intervals, reduce_spec, rtol, atol, h_init, max_steps, sel, out, red, stats):
     solver.run_blocks(_pk, linear, outputs, 2, 2, b0, b1, starts, lanes, P, y0, sched_of, rows,
-                      dense, events, t_out, extra, t_end, intervals, threshold, rtol, atol, h_init,
-                      max_steps, sel, out, red, stats)
+                      dense, events, t_out, extra, t_end, intervals, reduce_spec, rtol, atol,
+                      h_init, max_steps, sel, out, red, stats)
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"}, parallel=True)
 def kernel_explicit(b0, b1, starts, lanes, P, y0, sched_of, rows, dense, events, t_out, extra,  # type: ignore[no-untyped-def]
-                    t_end, intervals, threshold, rtol, atol, h_init, max_steps, sel, out, red,
+                    t_end, intervals, reduce_spec, rtol, atol, h_init, max_steps, sel, out, red,
                     stats):
     solver.run_blocks(rhs_explicit, solver.no_linear_states, outputs, 2, 3, b0, b1, starts, lanes,
                       P, y0, sched_of, rows, dense, events, t_out, extra, t_end, intervals,
-                      threshold, rtol, atol, h_init, max_steps, sel, out, red, stats)
+                      reduce_spec, rtol, atol, h_init, max_steps, sel, out, red, stats)
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"}, parallel=True)
 def kernel_pk(b0, b1, starts, lanes, P, y0, sched_of, rows, dense, events, t_out, extra, t_end,  # type: ignore[no-untyped-def]
-              intervals, threshold, rtol, atol, h_init, max_steps, sel, out, red, stats):
+              intervals, reduce_spec, rtol, atol, h_init, max_steps, sel, out, red, stats):
     solver.run_blocks(_pk, solver.no_linear_states, outputs_pk, 1, 2, b0, b1, starts, lanes, P, y0,
-                      sched_of, rows, dense, events, t_out, extra, t_end, intervals, threshold,
+                      sched_of, rows, dense, events, t_out, extra, t_end, intervals, reduce_spec,
                       rtol, atol, h_init, max_steps, sel, out, red, stats)
 
 

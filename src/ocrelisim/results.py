@@ -237,6 +237,70 @@ def _interp_rows(t: Float1D, c: Float2D, x: float) -> Float1D:
     return out
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class IntervalMetrics:
+    """Per-subject metrics of one output over intervals, reduced inside the solver.
+
+    Parameters
+    ----------
+    name, unit : str
+        The output and its unit.
+    intervals : (n_intervals, 2) array of float
+        Start and end of each interval, day.
+    area : (n_subjects, n_intervals) array of float
+        Integral of the output over each interval, unit·day.
+    maximum, end : (n_subjects, n_intervals) array of float
+        Largest value within, and value at the end of, each interval.
+    time_above : (n_subjects, n_intervals) array of float
+        Time with the output above ``threshold``, day.
+    first_above : (n_subjects, n_intervals) array of float
+        First time (day since the first dose) the output is above ``threshold`` within the
+        interval, NaN when never: for B cells and a threshold at the LLN, the repletion time.
+    threshold : float
+        Threshold, in ``unit``.
+    """
+
+    name: str
+    unit: str
+    intervals: Float2D
+    area: Float2D
+    maximum: Float2D
+    end: Float2D
+    time_above: Float2D
+    first_above: Float2D
+    threshold: float
+
+    def __post_init__(self) -> None:
+        for f in ("intervals", "area", "maximum", "end", "time_above", "first_above"):
+            object.__setattr__(self, f, _frozen(getattr(self, f), f, 2))
+
+    @property
+    def time_below(self) -> Float2D:
+        """Time with the output at or below ``threshold`` in each interval, day."""
+        length = self.intervals[:, 1] - self.intervals[:, 0]
+        below: Float2D = length[None, :] - self.time_above
+        return below
+
+    def to_pandas(self, ids: npt.ArrayLike | None = None) -> pd.DataFrame:
+        """Long table: ID, INTERVAL, START, END, AREA, MAX, END_VALUE, TIME_ABOVE, TIME_BELOW,
+        FIRST_ABOVE; units in ``attrs``."""
+        n, m = self.area.shape
+        ident = np.arange(1, n + 1) if ids is None else np.asarray(ids)
+        df = pd.DataFrame({
+            "ID": np.repeat(ident, m), "INTERVAL": np.tile(np.arange(1, m + 1), n),
+            "START": np.tile(self.intervals[:, 0], n), "END": np.tile(self.intervals[:, 1], n),
+            "AREA": self.area.ravel(), "MAX": self.maximum.ravel(),
+            "END_VALUE": self.end.ravel(), "TIME_ABOVE": self.time_above.ravel(),
+            "TIME_BELOW": self.time_below.ravel(), "FIRST_ABOVE": self.first_above.ravel()})
+        df.attrs["units"] = {"AREA": f"{self.unit}*day", "MAX": self.unit,
+                             "END_VALUE": self.unit, "TIME_ABOVE": "day", "TIME_BELOW": "day",
+                             "FIRST_ABOVE": "day"}
+        df.attrs["variable"] = self.name
+        df.attrs["threshold"] = self.threshold
+        df.attrs["disclaimer"] = DISCLAIMER
+        return df
+
+
 def _no_trajectories() -> InvalidInputError:
     return InvalidInputError(
         "this result holds no trajectories (simulated with trajectories=False); rerun with "
@@ -279,6 +343,8 @@ class SimulationResult:
         Text form of the regimen (:meth:`Regimen.__str__`), when there was one for all.
     parameters : pandas.DataFrame, optional
         Individual model parameters beyond PK (the immune model's, one row per subject).
+    metrics : mapping of str to IntervalMetrics, optional
+        In-solver interval metrics of further outputs (``simulate(..., reduce={...})``).
     """
 
     times: Float1D
@@ -291,6 +357,7 @@ class SimulationResult:
     status: str = "ok"
     regimen_text: str | None = None
     parameters: pd.DataFrame | None = None
+    metrics: Mapping[str, IntervalMetrics] | None = None
     _names: tuple[str, ...] = field(init=False, repr=False, compare=False, default=())
 
     def __post_init__(self) -> None:
@@ -319,6 +386,7 @@ class SimulationResult:
         object.__setattr__(self, "outputs", MappingProxyType(outputs))
         object.__setattr__(self, "units", MappingProxyType(dict(self.units)))
         object.__setattr__(self, "_names", tuple(outputs))
+        object.__setattr__(self, "metrics", MappingProxyType(dict(self.metrics or {})))
 
     @property
     def n_subjects(self) -> int:

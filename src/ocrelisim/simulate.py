@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -14,7 +14,7 @@ from .errors import InvalidInputError
 from .parameters import IMMUNE, ImmuneParameters
 from .population import Population
 from .regimens import Regimen
-from .results import Exposure, SimulationResult
+from .results import Exposure, IntervalMetrics, SimulationResult
 from .solver import ModelSpec, Schedules, SolverOptions, integrate
 
 DEFAULT_OPTIONS = SolverOptions()
@@ -34,6 +34,7 @@ def simulate(
     model: str = "pk",
     variables: Sequence[str] | None = None,
     immune: ImmuneParameters = IMMUNE,
+    reduce: Mapping[str, float] | None = None,
     options: SolverOptions = DEFAULT_OPTIONS,
     progress: Callable[[int, int], None] | None = None,
 ) -> SimulationResult:
@@ -65,6 +66,11 @@ def simulate(
         for large immune runs.
     immune : ImmuneParameters
         Immune-model parameters (``model="immune"`` only).
+    reduce : mapping of str to float, optional
+        Further outputs to reduce over ``intervals`` inside the solver, with a threshold each
+        in the output's unit, e.g. ``{"B": 80.0}``: area, maximum, end value, time above and
+        below the threshold and the first time above it (``result.metrics["B"]``), with no
+        trajectories needed.
     options : SolverOptions
         Tolerances, lanes per block, threads.
     progress : callable, optional
@@ -107,8 +113,16 @@ def simulate(
         P = im.kernel_parameters(params, first_dose, individual)
         y0 = im.initial_states(individual)
     select = [spec.outputs.index(v) for v in names]
-    raw = integrate(spec, P, y0, schedules, t, win, float(threshold), options,
-                    progress=progress, select=select)
+    extra = _reductions(spec, reduce, win)
+    raw = integrate(spec, P, y0, schedules, t, win, [float(threshold), *extra.values()],
+                    options, progress=progress, select=select,
+                    reduce_outputs=[0, *(spec.outputs.index(v) for v in extra)])
+    metrics = {}
+    for k, (v, thr) in enumerate(extra.items(), start=1):
+        red = raw.reductions[k]
+        metrics[v] = IntervalMetrics(
+            name=v, unit=spec.output_units[spec.outputs.index(v)], intervals=win, area=red[0],
+            maximum=red[1], end=red[2], time_above=red[3], first_above=red[4], threshold=thr)
     outputs = {name: raw.out[i] for i, name in enumerate(names)}
     exposure = None
     if win.shape[0]:
@@ -126,7 +140,29 @@ def simulate(
         status="ok",
         regimen_text=text,
         parameters=individual,
+        metrics=metrics,
     )
+
+
+def _reductions(spec: ModelSpec, reduce: Mapping[str, float] | None,
+                win: Float2D) -> dict[str, float]:
+    if not reduce:
+        return {}
+    if win.shape[0] == 0:
+        raise InvalidInputError("reduce needs intervals=[[start, end], ...] to reduce over")
+    out: dict[str, float] = {}
+    for name, thr in reduce.items():
+        if name == spec.outputs[0] or name not in spec.outputs:
+            raise InvalidInputError(
+                f"reduce: {name!r} is not one of the further outputs "
+                f"{list(spec.outputs[1:])} of the {spec.name!r} model (use threshold= for "
+                f"{spec.outputs[0]!r})")
+        if not (isinstance(thr, int | float) and np.isfinite(thr) and thr >= 0):
+            raise InvalidInputError(
+                f"reduce: threshold {thr!r} for {name!r}; give a finite number >= 0 in "
+                f"{spec.output_units[spec.outputs.index(name)]}")
+        out[name] = float(thr)
+    return out
 
 
 def _model(model: str) -> ModelSpec:

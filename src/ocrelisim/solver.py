@@ -300,27 +300,52 @@ def _apply_events(tb, first, n, sched, ev_ptr, ev_time, ev_cmt, ev_rate, ev_bolu
 
 
 @_inline_jit
-def _reduce_step(t, h, c0, c1, cg, intervals, threshold, first, n, rows, red):  # type: ignore[no-untyped-def]
-    """Add one accepted step [t, t + h] to the interval reductions of output 0.
+def _reduce_step(t, h, c0, c1, cg, intervals, reduce_spec, first, n, rows, red):  # type: ignore[no-untyped-def]
+    """Add one accepted step [t, t + h] to the interval reductions of the reduced outputs.
 
-    ``red[k, row, interval]``: k = 0 AUC, 1 maximum, 2 value at the interval end, 3 time above
-    ``threshold``.
+    ``reduce_spec = (outputs, thresholds)``; ``c0``, ``c1`` (n_red, lanes) hold the reduced
+    outputs at the step ends and ``cg`` (n_red, 3, lanes) at the Gauss nodes.
+    ``red[r, k, row, interval]``: k = 0 area (Gauss–Legendre on the dense output), 1 maximum,
+    2 value at the interval end, 3 time above the threshold, 4 first time above it (NaN when
+    never), for reduced output r.
     """
+    thresholds = reduce_spec[1]
     t1 = t + h
     for i in range(intervals.shape[0]):
         a = intervals[i, 0]
         b = intervals[i, 1]
         if t < a or t1 > b:
             continue
-        for ln in range(n):
-            s = rows[first + ln]
-            red[0, s, i] += h * (_GL_W0 * cg[0, ln] + _GL_W1 * cg[1, ln] + _GL_W2 * cg[2, ln])
-            m = max(c0[ln], c1[ln], cg[0, ln], cg[1, ln], cg[2, ln])
-            red[1, s, i] = max(red[1, s, i], m)
-            if t1 == b:
-                red[2, s, i] = c1[ln]
-            red[3, s, i] += _time_above(h, c0[ln], cg[0, ln], cg[1, ln], cg[2, ln], c1[ln],
-                                        threshold)
+        for r in range(thresholds.size):
+            thr = thresholds[r]
+            for ln in range(n):
+                s = rows[first + ln]
+                red[r, 0, s, i] += h * (_GL_W0 * cg[r, 0, ln] + _GL_W1 * cg[r, 1, ln]
+                                        + _GL_W2 * cg[r, 2, ln])
+                m = max(c0[r, ln], c1[r, ln], cg[r, 0, ln], cg[r, 1, ln], cg[r, 2, ln])
+                red[r, 1, s, i] = max(red[r, 1, s, i], m)
+                if t1 == b:
+                    red[r, 2, s, i] = c1[r, ln]
+                red[r, 3, s, i] += _time_above(h, c0[r, ln], cg[r, 0, ln], cg[r, 1, ln],
+                                               cg[r, 2, ln], c1[r, ln], thr)
+                if red[r, 4, s, i] != red[r, 4, s, i]:  # NaN: not yet above
+                    red[r, 4, s, i] = _first_above(t, h, c0[r, ln], cg[r, 0, ln], cg[r, 1, ln],
+                                                   cg[r, 2, ln], c1[r, ln], thr)
+
+
+@_inline_jit
+def _first_above(t, h, c0, g0, g1, g2, c1, thr):  # type: ignore[no-untyped-def]
+    """First time in [t, t + h] with C > thr on the 5-point piecewise-linear curve, or NaN."""
+    if c0 > thr:
+        return t
+    xs = (0.0, _GL_X0, _GL_X1, _GL_X2, 1.0)
+    cs = (c0, g0, g1, g2, c1)
+    for j in range(4):
+        ca = cs[j]
+        cb = cs[j + 1]
+        if ca <= thr < cb:
+            return t + h * (xs[j] + (xs[j + 1] - xs[j]) * (thr - ca) / (cb - ca))
+    return np.nan
 
 
 @_inline_jit
@@ -448,7 +473,7 @@ def _dense_linear(theta, y, ynode, yd, states, ne, n):  # type: ignore[no-untype
 @_inline_jit
 def integrate_block(rhs, linear, outputs, first, n, lanes, P, y0, sched, rows, dense_states,  # type: ignore[no-untyped-def]
                     ev_ptr, ev_time, ev_cmt, ev_rate, ev_bolus, t_out, extra, t_end, intervals,
-                    threshold, rtol, atol, h_init, max_steps, n_out, ne, sel, out, red):
+                    reduce_spec, rtol, atol, h_init, max_steps, n_out, ne, sel, out, red):
     """Integrate patients ``first .. first + n - 1`` (processing order) as one lockstep block.
 
     ``P``, ``y0`` and ``sched`` are in processing order; results of patient ``i`` go to row
@@ -472,9 +497,11 @@ def integrate_block(rhs, linear, outputs, first, n, lanes, P, y0, sched, rows, d
     yn = np.zeros((ns, lanes))
     k = np.zeros((7, ns, lanes))
     o = np.zeros((n_out, lanes))
-    c0 = np.zeros(lanes)
-    c1 = np.zeros(lanes)
-    cg = np.zeros((3, lanes))
+    ro = reduce_spec[0]
+    n_red = ro.size
+    c0 = np.zeros((n_red, lanes))
+    c1 = np.zeros((n_red, lanes))
+    cg = np.zeros((n_red, 3, lanes))
     bw = np.zeros(7)
     wl = np.zeros(lanes)
     ptr = np.empty(lanes, dtype=np.int64)
@@ -551,20 +578,23 @@ def integrate_block(rhs, linear, outputs, first, n, lanes, P, y0, sched, rows, d
                         jo += 1
                     if reduce:
                         outputs(y, p, o, n)
-                        for ln in range(n):
-                            c0[ln] = o[0, ln]
+                        for r in range(n_red):
+                            for ln in range(n):
+                                c0[r, ln] = o[ro[r], ln]
                         outputs(yn, p, o, n)
-                        for ln in range(n):
-                            c1[ln] = o[0, ln]
+                        for r in range(n_red):
+                            for ln in range(n):
+                                c1[r, ln] = o[ro[r], ln]
                         for g in range(3):
                             theta = _GL_X0 if g == 0 else (_GL_X1 if g == 1 else _GL_X2)
                             _dense_weights(theta, bw)
                             _dense_state(y, k, h, bw, yt, dense_states, ne, n)
                             _dense_linear(theta, y, ynode, yt, dense_states, ne, n)
                             outputs(yt, p, o, n)
-                            for ln in range(n):
-                                cg[g, ln] = o[0, ln]
-                        _reduce_step(t, h, c0, c1, cg, intervals, threshold, first, n, rows,
+                            for r in range(n_red):
+                                for ln in range(n):
+                                    cg[r, g, ln] = o[ro[r], ln]
+                        _reduce_step(t, h, c0, c1, cg, intervals, reduce_spec, first, n, rows,
                                      red)
                     for s in range(ns):
                         for ln in range(n):
@@ -599,7 +629,7 @@ def integrate_block(rhs, linear, outputs, first, n, lanes, P, y0, sched, rows, d
 
 @_inline_jit
 def run_blocks(rhs, linear, outputs, n_out, ne, b0, b1, starts, lanes, P, y0, sched_of, rows,  # type: ignore[no-untyped-def]
-               dense, events, t_out, extra, t_end, intervals, threshold, rtol, atol, h_init,
+               dense, events, t_out, extra, t_end, intervals, reduce_spec, rtol, atol, h_init,
                max_steps, sel, out, red, stats):
     """Blocks ``b0 .. b1-1``, threads over blocks: the body of every model's kernel.
 
@@ -614,7 +644,7 @@ def run_blocks(rhs, linear, outputs, n_out, ne, b0, b1, starts, lanes, P, y0, sc
         n = starts[b + 1] - first
         st, na, nr = integrate_block(
             rhs, linear, outputs, first, n, lanes, P, y0, sched_of, rows, dense, ev_ptr, ev_time,
-            ev_cmt, ev_rate, ev_bolus, t_out, extra, t_end, intervals, threshold, rtol, atol,
+            ev_cmt, ev_rate, ev_bolus, t_out, extra, t_end, intervals, reduce_spec, rtol, atol,
             h_init, max_steps, n_out, ne, sel, out, red)
         stats[b, 0] = st
         stats[b, 1] = na
@@ -737,13 +767,17 @@ class RawSolution:
     time_above: Float2D
     n_accepted: int
     n_rejected: int
+    reductions: np.ndarray
+    """All reductions, ``(n_reduced, 5, n, n_intervals)``: area, max, value at the end, time
+    above the threshold, first time above it (NaN: never), per reduced output."""
 
 
 def integrate(spec: ModelSpec, P: Float2D, y0: Float2D, schedules: Schedules, t_out: Float1D,
-              intervals: Float2D, threshold: float, options: SolverOptions, *,
+              intervals: Float2D, threshold: float | Sequence[float], options: SolverOptions, *,
               progress: Callable[[int, int], None] | None = None,
               chunk_blocks: int = 256, out: np.ndarray | None = None,
-              select: Sequence[int] | None = None) -> RawSolution:
+              select: Sequence[int] | None = None,
+              reduce_outputs: Sequence[int] = (0,)) -> RawSolution:
     """Run ``spec``'s kernel for all patients; raise :class:`SolverError` on any failure.
 
     ``P`` (n, n_params) kernel parameters, ``y0`` (n, n_states) initial states, ``t_out``
@@ -752,7 +786,9 @@ def integrate(spec: ModelSpec, P: Float2D, y0: Float2D, schedules: Schedules, t_
     C-contiguous float64 buffer of shape (n_outputs, n, n_times) to write the outputs into;
     repeated runs that reuse one buffer skip the operating system's zeroing of fresh pages
     (about a third of the run time for 100k patients x 731 days). ``select``: indices of
-    the model outputs to store (default all), in this order.
+    the model outputs to store (default all), in this order. ``reduce_outputs``: indices of
+    the outputs reduced over ``intervals`` (default: output 0), with one ``threshold`` each
+    (a single number applies to all).
     """
     n = P.shape[0]
     lanes = options.lanes
@@ -780,9 +816,18 @@ def integrate(spec: ModelSpec, P: Float2D, y0: Float2D, schedules: Schedules, t_
         raise InvalidParameterError(
             f"out buffer has shape {out.shape}, dtype {out.dtype}; need a C-contiguous float64 "
             f"array of shape {shape}")
-    red = np.zeros((4, n, n_int))  # AUC, max, value at end, time above (see _reduce_step)
-    red[1] = -np.inf
-    red[2] = np.nan
+    ro = np.array(reduce_outputs, dtype=np.int64, ndmin=1)
+    if ro.ndim != 1 or ro.size == 0 or np.any((ro < 0) | (ro >= len(spec.outputs))):
+        raise InvalidParameterError(
+            f"reduce_outputs = {reduce_outputs!r}: give indices of outputs in "
+            f"0..{len(spec.outputs) - 1}")
+    thresholds = np.array(np.broadcast_to(np.asarray(threshold, dtype=np.float64), ro.shape))
+    reduce_spec = (ro, thresholds)
+    # Per reduced output: area, max, value at end, time above, first time above (_reduce_step).
+    red = np.zeros((ro.size, 5, n, n_int))
+    red[:, 1] = -np.inf
+    red[:, 2] = np.nan
+    red[:, 4] = np.nan
     stats = np.zeros((n_blocks, 3), dtype=np.int64)
     atol = options.atol * np.asarray(spec.atol_scale, dtype=np.float64)
     dense = np.asarray(range(len(spec.states)) if spec.output_states is None
@@ -797,7 +842,7 @@ def integrate(spec: ModelSpec, P: Float2D, y0: Float2D, schedules: Schedules, t_
         for b0 in range(0, n_blocks, chunk_blocks):
             b1 = min(n_blocks, b0 + chunk_blocks)
             spec.kernel(b0, b1, starts, int(lanes), P, y0, sched_of, rows, dense, events,
-                        t_out, extra, t_end, intervals, float(threshold), float(options.rtol),
+                        t_out, extra, t_end, intervals, reduce_spec, float(options.rtol),
                         atol, float(options.h_init), int(options.max_steps), sel, out, red,
                         stats)
             if progress is not None:
@@ -805,8 +850,8 @@ def integrate(spec: ModelSpec, P: Float2D, y0: Float2D, schedules: Schedules, t_
     finally:
         numba.set_num_threads(previous)
     _raise_on_failure(stats, starts, rows)
-    return RawSolution(out, red[0], red[1], red[2], red[3], int(stats[:, 1].sum()),
-                       int(stats[:, 2].sum()))
+    return RawSolution(out, red[0, 0], red[0, 1], red[0, 2], red[0, 3], int(stats[:, 1].sum()),
+                       int(stats[:, 2].sum()), red)
 
 
 def _plain(a: np.ndarray, dtype: type) -> np.ndarray:

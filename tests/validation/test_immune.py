@@ -294,3 +294,40 @@ def test_immune_draws_are_reproducible_and_kept_by_subset() -> None:
     np.testing.assert_array_equal(a.subset([2, 5]).immune_eta, a.immune_eta[[2, 5]])
     with pytest.raises(InvalidParameterError, match="immune_eta"):
         oc.Population(a.covariates, a.params, a.seed, np.zeros((3, 2)))
+
+
+# -- in-kernel reductions of B cells -----------------------------------------------------
+
+
+def test_in_kernel_b_cell_reductions_match_trajectories() -> None:
+    """Time below LLN and time to repletion reduced in the solver, against fine trajectories;
+    a summary-only run (no trajectories) gives the same numbers."""
+    pop = oc.Population.sample(200, seed=4)
+    reg = oc.Regimen.parse("300 mg IV d0, d14; 600 mg IV d168")
+    dt = 0.05
+    t = np.arange(0.0, 1500.0, dt)
+    windows = [[0.0, 168.0], [169.0, 1500.0]]
+    r = _immune(reg, pop, t, ["B"], intervals=windows, reduce={"B": LLN})
+    m = r.metrics["B"]
+    rep = im.repletion_time(t, r.bcells, LLN, after=169.0)
+    assert np.array_equal(np.isnan(m.first_above[:, 1]), np.isnan(rep))
+    np.testing.assert_allclose(m.first_above[:, 1], rep, atol=0.01, equal_nan=True)
+    inside = (t >= 169.0) & (t < 1500.0)
+    below = np.sum(r.bcells[:, inside] <= LLN, axis=1) * dt
+    np.testing.assert_allclose(m.time_below[:, 1], below, atol=2 * dt)
+    assert np.all(m.first_above[:, 0] == 0.0)  # above the LLN at the start (baseline)
+    summary = oc.simulate(reg, pop, None, model="immune", intervals=windows, reduce={"B": LLN},
+                          trajectories=False, options=FAST)
+    np.testing.assert_array_equal(summary.metrics["B"].first_above, m.first_above)
+    assert set(m.to_pandas().columns) >= {"TIME_BELOW", "FIRST_ABOVE"}
+
+
+def test_reduce_needs_intervals_and_known_outputs() -> None:
+    pop = oc.Population.sample(4, seed=1)
+    reg = oc.Regimen.preset("iv")
+    with pytest.raises(InvalidInputError, match="intervals"):
+        _immune(reg, pop, [0.0, 1.0], reduce={"B": 80.0})
+    with pytest.raises(InvalidInputError, match="further outputs"):
+        _immune(reg, pop, [0.0, 1.0], intervals=[[0, 1]], reduce={"Bcells": 80.0})
+    with pytest.raises(InvalidInputError, match="finite number"):
+        _immune(reg, pop, [0.0, 1.0], intervals=[[0, 1]], reduce={"B": -1.0})
