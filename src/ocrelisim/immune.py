@@ -56,6 +56,7 @@ from . import pk, solver
 from ._types import Float1D, Float2D
 from .errors import InvalidInputError
 from .parameters import IMMUNE, ImmuneParameters
+from .population import N_IMMUNE_ETA
 from .solver import ModelSpec
 
 STATES = (*pk.STATES, "bcells", "cd20_t", "t_delay1", "t_delay2", "igg", "igm", "iga")
@@ -113,7 +114,7 @@ def individual_parameters(covariates: pd.DataFrame, eta: Float2D | None,
     (0, 1)); the others log-normally.
     """
     n = len(covariates)
-    z = np.zeros((n, 16)) if eta is None else np.asarray(eta)
+    z = np.zeros((n, N_IMMUNE_ETA)) if eta is None else np.asarray(eta)
     wt = _covariate(covariates, "WT", im.wt_ref.value) / im.wt_ref.value
     age = _covariate(covariates, "AGE", im.age_ref.value) / im.age_ref.value
     om_t = im.omega_t.value
