@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
+import pandas as pd
 from numpy.typing import ArrayLike
 
 from . import immune as im
@@ -100,29 +101,16 @@ def simulate(
     spec = _model(model)
     names = _variables(spec, variables)
     regimens, sched = _schedule_index(regimen, population.n)
-    params = population.params
     schedules = _schedules(regimens, sched)
     first_dose = _first_dose_times(regimens)[sched]
-    individual = None
-    if spec is pk.PK_MODEL:
-        P = pk.kernel_parameters(params, first_dose)
-        y0 = pk.initial_states(params.shape[0])
-    else:
-        individual = im.individual_parameters(population.covariates, population.immune_eta,
-                                              immune)
-        P = im.kernel_parameters(params, first_dose, individual)
-        y0 = im.initial_states(individual)
+    P, y0, individual = _model_inputs(spec, population, first_dose, immune)
     select = [spec.outputs.index(v) for v in names]
     extra = _reductions(spec, reduce, win)
     raw = integrate(spec, P, y0, schedules, t, win, [float(threshold), *extra.values()],
                     options, progress=progress, select=select,
                     reduce_outputs=[0, *(spec.outputs.index(v) for v in extra)])
-    metrics = {}
-    for k, (v, thr) in enumerate(extra.items(), start=1):
-        red = raw.reductions[k]
-        metrics[v] = IntervalMetrics(
-            name=v, unit=spec.output_units[spec.outputs.index(v)], intervals=win, area=red[0],
-            maximum=red[1], end=red[2], time_above=red[3], first_above=red[4], threshold=thr)
+    metrics = {v: _interval_metrics(spec, v, thr, win, raw.reductions[k])
+               for k, (v, thr) in enumerate(extra.items(), start=1)}
     outputs = {name: raw.out[i] for i, name in enumerate(names)}
     exposure = None
     if win.shape[0]:
@@ -142,6 +130,26 @@ def simulate(
         parameters=individual,
         metrics=metrics,
     )
+
+
+def _model_inputs(spec: ModelSpec, population: Population, first_dose: Float1D,
+                  immune: ImmuneParameters) -> tuple[Float2D, Float2D, pd.DataFrame | None]:
+    """Kernel parameters, initial states and (immune model) individual immune parameters."""
+    params = population.params
+    if spec is pk.PK_MODEL:
+        return pk.kernel_parameters(params, first_dose), pk.initial_states(params.shape[0]), None
+    individual = im.individual_parameters(population.covariates, population.immune_eta, immune)
+    return (im.kernel_parameters(params, first_dose, individual),
+            im.initial_states(individual), individual)
+
+
+def _interval_metrics(spec: ModelSpec, name: str, threshold: float, win: Float2D,
+                      red: np.ndarray) -> IntervalMetrics:
+    """The solver's reductions of output ``name`` (``red``: (5, n, n_intervals))."""
+    return IntervalMetrics(
+        name=name, unit=spec.output_units[spec.outputs.index(name)], intervals=win,
+        area=red[0], maximum=red[1], end=red[2], time_above=red[3], first_above=red[4],
+        threshold=threshold)
 
 
 def _reductions(spec: ModelSpec, reduce: Mapping[str, float] | None,
