@@ -331,3 +331,12 @@ def test_reduce_needs_intervals_and_known_outputs() -> None:
         _immune(reg, pop, [0.0, 1.0], intervals=[[0, 1]], reduce={"Bcells": 80.0})
     with pytest.raises(InvalidInputError, match="finite number"):
         _immune(reg, pop, [0.0, 1.0], intervals=[[0, 1]], reduce={"B": -1.0})
+
+
+def test_immune_results_do_not_depend_on_thread_count() -> None:
+    pop = oc.Population.sample(300, seed=13)
+    t = np.arange(0.0, 400.0, 5.0)
+    runs = [oc.simulate(oc.Regimen.preset("iv"), pop, t, model="immune",
+                        options=SolverOptions(rtol=1e-6, lanes=16, threads=k)) for k in (1, 2)]
+    for name in runs[0].names:
+        np.testing.assert_allclose(runs[0][name], runs[1][name], rtol=1e-12, atol=0)
