@@ -93,28 +93,28 @@ def outputs_pk(y, p, o, n):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"}, parallel=True)
-def kernel(b0, b1, starts, lanes, P, y0, sched_of, rows, dense, events, t_out, extra, t_end,  # type: ignore[no-untyped-def]
+def kernel(b0, b1, starts, lanes, ne, P, y0, sched_of, rows, dense, events, t_out, extra, t_end,  # type: ignore[no-untyped-def]
            intervals, reduce_spec, rtol, atol, h_init, max_steps, sel, out, red, stats):
-    solver.run_blocks(_pk, linear, outputs, 2, 2, b0, b1, starts, lanes, P, y0, sched_of, rows,
+    solver.run_blocks(_pk, linear, outputs, 2, ne, b0, b1, starts, lanes, P, y0, sched_of, rows,
                       dense, events, t_out, extra, t_end, intervals, reduce_spec, rtol, atol,
                       h_init, max_steps, sel, out, red, stats)
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"}, parallel=True)
-def kernel_explicit(b0, b1, starts, lanes, P, y0, sched_of, rows, dense, events, t_out, extra,  # type: ignore[no-untyped-def]
+def kernel_explicit(b0, b1, starts, lanes, ne, P, y0, sched_of, rows, dense, events, t_out, extra,  # type: ignore[no-untyped-def]
                     t_end, intervals, reduce_spec, rtol, atol, h_init, max_steps, sel, out, red,
                     stats):
-    solver.run_blocks(rhs_explicit, solver.no_linear_states, outputs, 2, 3, b0, b1, starts, lanes,
+    solver.run_blocks(rhs_explicit, solver.no_linear_states, outputs, 2, ne, b0, b1, starts, lanes,
                       P, y0, sched_of, rows, dense, events, t_out, extra, t_end, intervals,
                       reduce_spec, rtol, atol, h_init, max_steps, sel, out, red, stats)
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"}, parallel=True)
-def kernel_pk(b0, b1, starts, lanes, P, y0, sched_of, rows, dense, events, t_out, extra, t_end,  # type: ignore[no-untyped-def]
+def kernel_pk(b0, b1, starts, lanes, ne, P, y0, sched_of, rows, dense, events, t_out, extra, t_end,  # type: ignore[no-untyped-def]
               intervals, reduce_spec, rtol, atol, h_init, max_steps, sel, out, red, stats):
-    solver.run_blocks(_pk, solver.no_linear_states, outputs_pk, 1, 2, b0, b1, starts, lanes, P, y0,
-                      sched_of, rows, dense, events, t_out, extra, t_end, intervals, reduce_spec,
-                      rtol, atol, h_init, max_steps, sel, out, red, stats)
+    solver.run_blocks(_pk, solver.no_linear_states, outputs_pk, 1, ne, b0, b1, starts, lanes, P,
+                      y0, sched_of, rows, dense, events, t_out, extra, t_end, intervals,
+                      reduce_spec, rtol, atol, h_init, max_steps, sel, out, red, stats)
 
 
 BENCH_MODEL = ModelSpec(

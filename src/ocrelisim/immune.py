@@ -87,8 +87,8 @@ MEASURED = {
 # Kernel parameter rows: the 8 PK rows of pk.kernel_parameters, then these.
 _NPK = len(pk.KERNEL_PARAMS)
 (_B0, _INV_B0, _KOUT, _EMAX, _EC50, _KT20, _EMAX_T20, _KD, _KPG, _KPM, _KPA, _S_IFN4,
- _S_IFN8, _S_TH17, _S_GMCSF, _S_TREG, _S_NE4, _S_NE8, _STIFF) = range(_NPK, _NPK + 19)
-N_KERNEL_PARAMS = _NPK + 19
+ _S_IFN8, _S_TH17, _S_GMCSF, _S_TREG, _S_NE4, _S_NE8) = range(_NPK, _NPK + 18)
+N_KERNEL_PARAMS = _NPK + 18
 
 # Columns of the individual immune parameter table.
 PARAM_NAMES = ("B0", "KOUT", "EMAX", "EC50", "KT20", "EMAX_T20", "T_DELAY", "S_IFNG_CD4",
@@ -165,8 +165,6 @@ def kernel_parameters(pk_params: Float2D, first_dose: Float1D,
     out[:, _KT20] = q["KT20"]
     out[:, _EMAX_T20] = q["EMAX_T20"]
     out[:, _KD] = 2.0 / q["T_DELAY"]
-    # Fastest B-cell loss rate (at full drug effect), for diagnostics.
-    out[:, _STIFF] = q["KOUT"] * (1.0 + q["EMAX"])
     out[:, _KPG] = q["KP_IGG"]
     out[:, _KPM] = q["KP_IGM"]
     out[:, _KPA] = q["KP_IGA"]
@@ -251,12 +249,12 @@ def outputs(y, p, o, n):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"}, parallel=True)
-def kernel(b0, b1, starts, lanes, P, y0, sched_of, rows, dense, events, t_out, extra, t_end,  # type: ignore[no-untyped-def]
+def kernel(b0, b1, starts, lanes, ne, P, y0, sched_of, rows, dense, events, t_out, extra, t_end,  # type: ignore[no-untyped-def]
            intervals, reduce_spec, rtol, atol, h_init, max_steps, sel, out, red, stats):
     """Blocks b0..b1-1 of the immune model (threads over blocks)."""
-    solver.run_blocks(rhs, linear, outputs, len(OUTPUTS), len(pk.STATES), b0, b1, starts, lanes, P,
-                      y0, sched_of, rows, dense, events, t_out, extra, t_end, intervals,
-                      reduce_spec, rtol, atol, h_init, max_steps, sel, out, red, stats)
+    solver.run_blocks(rhs, linear, outputs, len(OUTPUTS), ne, b0, b1, starts, lanes, P, y0,
+                      sched_of, rows, dense, events, t_out, extra, t_end, intervals, reduce_spec,
+                      rtol, atol, h_init, max_steps, sel, out, red, stats)
 
 
 IMMUNE_MODEL = ModelSpec(

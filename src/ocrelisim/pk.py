@@ -104,12 +104,12 @@ def outputs(y, p, o, n):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"}, parallel=True)
-def kernel(b0, b1, starts, lanes, P, y0, sched_of, rows, dense, events, t_out, extra, t_end,  # type: ignore[no-untyped-def]
+def kernel(b0, b1, starts, lanes, ne, P, y0, sched_of, rows, dense, events, t_out, extra, t_end,  # type: ignore[no-untyped-def]
            intervals, reduce_spec, rtol, atol, h_init, max_steps, sel, out, red, stats):
     """Blocks b0..b1-1 of the PK model (threads over blocks)."""
-    solver.run_blocks(rhs, solver.no_linear_states, outputs, 1, len(STATES), b0, b1, starts, lanes,
-                      P, y0, sched_of, rows, dense, events, t_out, extra, t_end, intervals,
-                      reduce_spec, rtol, atol, h_init, max_steps, sel, out, red, stats)
+    solver.run_blocks(rhs, solver.no_linear_states, outputs, 1, ne, b0, b1, starts, lanes, P, y0,
+                      sched_of, rows, dense, events, t_out, extra, t_end, intervals, reduce_spec,
+                      rtol, atol, h_init, max_steps, sel, out, red, stats)
 
 
 PK_MODEL = ModelSpec(

@@ -35,11 +35,11 @@ lane blocks:
 
 Linear states (B cells, T-cell indices, immunoglobulins: turnover driven by the drug) are
 often stiff: while B cells are depleted their loss rate is hundreds of times their turnover,
-which would hold an explicit method to tiny steps. They are advanced after each accepted
-Dormand–Prince step by 3-stage Radau IIA collocation (order 5, L-stable), which for a state
-linear in itself is a closed-form 3x3 solve per lane; the explicit states at the Radau nodes
-come from the dense output. The step size is controlled by the explicit states alone; the
-accuracy of the linear states is validated against a tight reference solver in the tests.
+which would hold an explicit method to tiny steps. On every trial step they are advanced by
+3-stage Radau IIA collocation (order 5, L-stable), which for a state linear in itself is a
+closed-form 3x3 solve per lane; the explicit states at the Radau nodes come from the dense
+output. A step is accepted when both the Dormand–Prince error of the explicit states and the
+RADAU5 embedded error of the linear states are within tolerance.
 
 and a module-level kernel that calls :func:`run_blocks` with them (see ``pk.py``): Numba
 caches such a kernel on disk (``cache=True``), so a second process does not recompile.
@@ -146,15 +146,19 @@ def _dense_weights(theta: float, bw: np.ndarray) -> None:
 
 @_inline_jit
 def _dense_state(y, k, h, bw, yd, states, ne, n):  # type: ignore[no-untyped-def]
-    """yd[s] = y[s] + h Σ_i bw[i] k[i, s] for the listed explicit states (s < ne)."""
-    b0, b2, b3, b4, b5, b6 = h * bw[0], h * bw[2], h * bw[3], h * bw[4], h * bw[5], h * bw[6]
+    """Dense values of the listed explicit states (s < ne); see :func:`_dense_one`."""
     for i in range(states.size):
-        s = states[i]
-        if s >= ne:
-            continue
-        for ln in range(n):
-            yd[s, ln] = y[s, ln] + (b0 * k[0, s, ln] + b2 * k[2, s, ln] + b3 * k[3, s, ln]
-                                    + b4 * k[4, s, ln] + b5 * k[5, s, ln] + b6 * k[6, s, ln])
+        if states[i] < ne:
+            _dense_one(y, k, h, bw, yd, states[i], n)
+
+
+@_inline_jit
+def _dense_one(y, k, h, bw, yd, s, n):  # type: ignore[no-untyped-def]
+    """yd[s] = y[s] + h Σ_i bw[i] k[i, s]: the Dormand–Prince dense output of state s."""
+    b0, b2, b3, b4, b5, b6 = h * bw[0], h * bw[2], h * bw[3], h * bw[4], h * bw[5], h * bw[6]
+    for ln in range(n):
+        yd[s, ln] = y[s, ln] + (b0 * k[0, s, ln] + b2 * k[2, s, ln] + b3 * k[3, s, ln]
+                                + b4 * k[4, s, ln] + b5 * k[5, s, ln] + b6 * k[6, s, ln])
 
 
 @_inline_jit
@@ -385,6 +389,14 @@ def _flush_outputs(staged, first, n, rows, out):  # type: ignore[no-untyped-def]
 
 
 @_inline_jit
+def _gather(o, ro, dst, n):  # type: ignore[no-untyped-def]
+    """dst[r] = o[ro[r]]: the reduced outputs among the model's outputs."""
+    for r in range(ro.size):
+        for ln in range(n):
+            dst[r, ln] = o[ro[r], ln]
+
+
+@_inline_jit
 def no_linear_states(s, t, y, p, g, lam, n):  # type: ignore[no-untyped-def]
     """The ``linear`` function of a model without linear states (never called)."""
     return
@@ -405,13 +417,8 @@ def _linear_step(linear, t, h, y, yn, k, bw, ne, ns, p, ynode, gb, lb, rtol, ato
     """
     for j in range(2):
         _dense_weights(_RC1 if j == 0 else _RC2, bw)
-        b0, b2, b3, b4 = h * bw[0], h * bw[2], h * bw[3], h * bw[4]
-        b5, b6 = h * bw[5], h * bw[6]
         for s in range(ne):
-            for ln in range(n):
-                ynode[j, s, ln] = y[s, ln] + (b0 * k[0, s, ln] + b2 * k[2, s, ln]
-                                              + b3 * k[3, s, ln] + b4 * k[4, s, ln]
-                                              + b5 * k[5, s, ln] + b6 * k[6, s, ln])
+            _dense_one(y, k, h, bw, ynode[j], s, n)
     for s in range(ne):
         for ln in range(n):
             ynode[2, s, ln] = yn[s, ln]
@@ -578,22 +585,16 @@ def integrate_block(rhs, linear, outputs, first, n, lanes, P, y0, sched, rows, d
                         jo += 1
                     if reduce:
                         outputs(y, p, o, n)
-                        for r in range(n_red):
-                            for ln in range(n):
-                                c0[r, ln] = o[ro[r], ln]
+                        _gather(o, ro, c0, n)
                         outputs(yn, p, o, n)
-                        for r in range(n_red):
-                            for ln in range(n):
-                                c1[r, ln] = o[ro[r], ln]
+                        _gather(o, ro, c1, n)
                         for g in range(3):
                             theta = _GL_X0 if g == 0 else (_GL_X1 if g == 1 else _GL_X2)
                             _dense_weights(theta, bw)
                             _dense_state(y, k, h, bw, yt, dense_states, ne, n)
                             _dense_linear(theta, y, ynode, yt, dense_states, ne, n)
                             outputs(yt, p, o, n)
-                            for r in range(n_red):
-                                for ln in range(n):
-                                    cg[r, g, ln] = o[ro[r], ln]
+                            _gather(o, ro, cg[:, g], n)
                         _reduce_step(t, h, c0, c1, cg, intervals, reduce_spec, first, n, rows,
                                      red)
                     for s in range(ns):
@@ -721,9 +722,10 @@ class ModelSpec:
     (blocks are cut where it changes), so ``rhs`` may evaluate functions of it once per block,
     e.g. ``exp(-kdes·t)`` from ``p[col, 0]``."""
     n_explicit: int | None = None
-    """The first ``n_explicit`` states are integrated by Dormand–Prince with error control;
-    the others are *linear states* advanced by Radau IIA after each step (None: all explicit).
-    See the module docstring for the conditions a linear state must meet."""
+    """The first ``n_explicit`` states are integrated by Dormand–Prince; the others are
+    *linear states* advanced by Radau IIA on the same steps (None: all explicit); the solver
+    passes this number to the kernel. See the module docstring for the conditions a linear
+    state must meet."""
 
     def __post_init__(self) -> None:
         ns = len(self.states)
@@ -736,7 +738,7 @@ class ModelSpec:
 
     @property
     def explicit(self) -> int:
-        """Number of explicit (error-controlled) states."""
+        """Number of explicit (Dormand–Prince) states, passed to the kernel."""
         return len(self.states) if self.n_explicit is None else self.n_explicit
 
 
@@ -841,8 +843,8 @@ def integrate(spec: ModelSpec, P: Float2D, y0: Float2D, schedules: Schedules, t_
     try:
         for b0 in range(0, n_blocks, chunk_blocks):
             b1 = min(n_blocks, b0 + chunk_blocks)
-            spec.kernel(b0, b1, starts, int(lanes), P, y0, sched_of, rows, dense, events,
-                        t_out, extra, t_end, intervals, reduce_spec, float(options.rtol),
+            spec.kernel(b0, b1, starts, int(lanes), spec.explicit, P, y0, sched_of, rows, dense,
+                        events, t_out, extra, t_end, intervals, reduce_spec, float(options.rtol),
                         atol, float(options.h_init), int(options.max_steps), sel, out, red,
                         stats)
             if progress is not None:
