@@ -143,13 +143,7 @@ def _callback(bar: Progress, task: TaskID, offset: int) -> Callable[[int, int], 
 
 
 def _print_exposure(console: Console, table: pd.DataFrame, title: str) -> None:
-    shown = format_exposure_table(table)
-    out = Table(title=title, title_justify="left")
-    for col in shown.columns:
-        out.add_column(str(col), justify="left" if col == "Regimen" else "right")
-    for row in shown.itertuples(index=False):
-        out.add_row(*map(str, row))
-    console.print(out)
+    _print_table(console, format_exposure_table(table), title)
 
 
 def _print_table(console: Console, table: pd.DataFrame, title: str) -> None:
