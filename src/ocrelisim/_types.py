@@ -14,6 +14,7 @@ Float2D = npt.NDArray[np.float64]
 FloatArray = npt.NDArray[np.float64]
 Int1D = npt.NDArray[np.int64]
 Bool1D = npt.NDArray[np.bool_]
+Bool2D = npt.NDArray[np.bool_]
 
 RngLike = np.random.Generator | int | None
 

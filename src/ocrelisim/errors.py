@@ -5,7 +5,8 @@
     OcrelisimError
     ├── InvalidInputError (ValueError)   the user can fix it
     │   ├── InvalidParameterError        a spec, covariate or option out of bounds
-    │   └── RegimenError                 regimen text or dosing records
+    │   ├── RegimenError                 regimen text or dosing records
+    │   └── DesignError                  a trial design (arms, sizes, endpoints, schedule)
     └── SolverError (RuntimeError)       a solve failed; names the patients and status
 
 Every message names the input, the rule, the value received and the fix. The CLI catches
@@ -29,6 +30,10 @@ class InvalidParameterError(InvalidInputError):
 
 class RegimenError(InvalidInputError):
     """Regimen text or dosing records cannot be understood or break a dosing rule."""
+
+
+class DesignError(InvalidInputError):
+    """A trial design is invalid: arms, allocation, size, duration, endpoints or file."""
 
 
 class SolverError(OcrelisimError, RuntimeError):

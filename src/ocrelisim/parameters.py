@@ -376,3 +376,145 @@ class ImmuneParameters(_Spec):
 
 IMMUNE = ImmuneParameters()
 """Default immune-dynamics parameters."""
+
+
+_NO_IFN = ("IFN β-1a vs placebo effect not in the dossier; assumption from the PRISMS-era "
+           "literature (about a third fewer relapses with 44 µg three times weekly), not verified "
+           "here")
+_NATURAL = ("untreated level not in the dossier; derived as the IFN β-1a arm's level [S12] "
+            "divided by the assumed IFN effect")
+
+
+@dataclass(frozen=True, slots=True)
+class DiseaseParameters(_Spec):
+    """Patient-level disease activity and progression (relapsing and primary progressive MS).
+
+    Structure (see :mod:`ocrelisim.outcomes`): relapses are a Poisson process whose rate is the
+    untreated rate times a gamma frailty (mean 1, variance ``relapse_alpha``: negative binomial
+    counts) times a treatment multiplier. Gd-enhancing and new/enlarging T2 lesions are
+    Poisson counts with a second gamma frailty. Disability (EDSS) grows by 0.5-point steps:
+    progression independent of relapses (PIRA, a Poisson process with a gamma frailty) and the
+    residual step of a relapse (probability ``p_residual``); a relapse also raises EDSS for
+    ``transient_weeks``; visit scores carry rater error. Ocrelizumab acts through B-cell
+    depletion: multiplier ``1 − imax·E(t)``, ``E`` the depletion ``1 − B/B0`` of the immune
+    model passed through a first-order effect delay (``t_half_effect``).
+    """
+
+    _what: ClassVar[str] = "disease"
+
+    # -- relapses (RMS) ----------------------------------------------------------------
+    arr_untreated: Parameter = Parameter(
+        0.29 / 0.68, "relapses/year", (0.0, 5.0),
+        f"{_NATURAL}: 0.29 [S12] / 0.68 (rr_ifn_relapse)", assumption=True)
+    relapse_alpha: Parameter = Parameter(
+        0.8, "1", (0.0, 10.0),
+        "negative-binomial dispersion of relapse counts (gamma frailty variance) not in the "
+        "dossier; assumption in the range usual for 2-year relapse counts", assumption=True)
+    rr_ifn_relapse: Parameter = Parameter(0.68, "1", (0.0, 2.0), _NO_IFN, assumption=True)
+    imax_relapse: Parameter = Parameter(
+        0.665, "1", (0.0, 1.0),
+        "calibrated: ARR 0.16 (ocrelizumab) vs 0.29 (IFN β-1a) in OPERA I and II [S12]")
+    # -- MRI lesions (RMS) -------------------------------------------------------------
+    gd_untreated: Parameter = Parameter(
+        0.355 / 0.5, "lesions/scan", (0.0, 20.0),
+        f"{_NATURAL}: 0.355, the mean of 0.29 and 0.42 Gd+ lesions per scan [S12], / 0.5 "
+        "(rr_ifn_lesion)", assumption=True)
+    t2_untreated: Parameter = Parameter(
+        3.0, "lesions/year", (0.0, 50.0),
+        "new/enlarging T2 lesion rate not in the dossier (only relative reductions [S12]); "
+        "assumption: 1.5/year on IFN β-1a with rr_ifn_lesion 0.5", assumption=True)
+    lesion_alpha: Parameter = Parameter(
+        2.0, "1", (0.0, 20.0),
+        "lesion-count dispersion (gamma frailty variance) not in the dossier; assumption: "
+        "lesion counts are far more over-dispersed than relapse counts", assumption=True)
+    rr_ifn_lesion: Parameter = Parameter(
+        0.5, "1", (0.0, 2.0),
+        "IFN β-1a effect on MRI lesions vs placebo not in the dossier; assumption",
+        assumption=True)
+    imax_gd: Parameter = Parameter(
+        0.984, "1", (0.0, 1.0),
+        "calibrated: Gd+ lesions per scan 0.02 vs 0.29 (OPERA I) and 0.02 vs 0.42 (OPERA II) "
+        "[S12]")
+    imax_t2: Parameter = Parameter(
+        0.97, "1", (0.0, 1.0),
+        "calibrated: new/enlarging T2 lesions −77% (OPERA I) and −83% (OPERA II) vs IFN β-1a "
+        "[S12]")
+    # -- disability ----------------------------------------------------------------------
+    edss0_rms_mean: Parameter = Parameter(
+        2.8, "EDSS", (0.0, 9.5),
+        "OPERA baseline EDSS not in the dossier (entry 0-5.5 [S12]); assumption",
+        assumption=True)
+    edss0_rms_sd: Parameter = Parameter(1.3, "EDSS", (0.0, 5.0), "assumption", assumption=True)
+    edss0_rms_min: Parameter = Parameter(0.0, "EDSS", (0.0, 9.5), "[S12]: entry EDSS 0-5.5")
+    edss0_rms_max: Parameter = Parameter(5.5, "EDSS", (0.0, 9.5), "[S12]: entry EDSS 0-5.5")
+    edss0_ppms_mean: Parameter = Parameter(4.7, "EDSS", (0.0, 9.5),
+                                           "[S14]: ORATORIO ocrelizumab arm 4.7 (SD 1.2)")
+    edss0_ppms_sd: Parameter = Parameter(1.2, "EDSS", (0.0, 5.0), "[S14]")
+    edss0_ppms_min: Parameter = Parameter(3.0, "EDSS", (0.0, 9.5),
+                                          "[S13][S14]: entry EDSS 3.0-6.5")
+    edss0_ppms_max: Parameter = Parameter(6.5, "EDSS", (0.0, 9.5),
+                                          "[S13][S14]: entry EDSS 3.0-6.5")
+    pira_rms: Parameter = Parameter(
+        0.27, "steps/year", (0.0, 10.0),
+        "calibrated: 12-week CDP 13.6% at 96 weeks on IFN β-1a (OPERA pooled [S12]), with "
+        "p_residual")
+    pira_ppms: Parameter = Parameter(
+        0.70, "steps/year", (0.0, 10.0),
+        "calibrated: 12-week CDP 39.3% on placebo over the ORATORIO double-blind period [S13]")
+    pira_shape: Parameter = Parameter(
+        2.0, "1", (0.1, 100.0),
+        "gamma shape of the between-patient PIRA frailty (CV 1/sqrt(shape)); assumption",
+        assumption=True)
+    imax_pira: Parameter = Parameter(
+        0.235, "1", (0.0, 1.0),
+        "calibrated: ORATORIO 12-week CDP HR 0.76 [S13]; the same effect applies to PIRA in "
+        "relapsing MS")
+    rr_ifn_pira: Parameter = Parameter(
+        1.0, "1", (0.0, 2.0),
+        "IFN β-1a effect on progression independent of relapses not in the dossier; "
+        "assumption: none", assumption=True)
+    p_residual: Parameter = Parameter(
+        0.36, "1", (0.0, 1.0),
+        "calibrated: share of relapses leaving a 0.5-point EDSS residue, fitted with pira_rms "
+        "to the OPERA 12- and 24-week CDP figures [S12]")
+    transient_weeks: Parameter = Parameter(
+        6.0, "week", (0.0, 52.0),
+        "duration of the transient EDSS rise during a relapse; assumption", assumption=True)
+    transient_step: Parameter = Parameter(
+        1.0, "EDSS", (0.0, 5.0),
+        "size of the transient EDSS rise during a relapse; assumption", assumption=True)
+    p_rater: Parameter = Parameter(
+        0.10, "1", (0.0, 1.0),
+        "probability that a visit EDSS is misrated by ±0.5 (equal odds; inter-rater "
+        "variability); calibrated with pira_ppms and pira_rms to the gap between 12- and 24-week "
+        "CDP (39.3% vs 35.7% [S13], 13.6% vs 10.5% [S12])")
+    # -- timed 25-foot walk (PPMS) -------------------------------------------------------
+    t25_slope: Parameter = Parameter(
+        0.10, "log(ratio)/year", (0.0, 5.0),
+        "calibrated: timed 25-foot walk worsened (≥20%) by week 120 in 55.1% on placebo "
+        "(ORATORIO [S13]); scaled by the PIRA frailty and reduced by imax_walk")
+    t25_sd: Parameter = Parameter(
+        0.05, "SD of log", (0.0, 2.0),
+        "variability of the timed 25-foot walk ratio to baseline not in the dossier; "
+        "assumption (small, so that the walk follows the drift)", assumption=True)
+    imax_walk: Parameter = Parameter(
+        0.30, "1", (0.0, 1.0),
+        "calibrated: timed 25-foot walk worsened in 38.9% on ocrelizumab vs 55.1% on placebo "
+        "(ORATORIO [S13]); larger than imax_pira, which the EDSS figures set")
+    t25_worsening: Parameter = Parameter(0.20, "1", (0.0, 5.0),
+                                         "[S13]: worsening of at least 20%")
+    # -- effect delay and follow-up ------------------------------------------------------
+    t_half_effect: Parameter = Parameter(
+        28.0, "day", (0.1, 365.0),
+        "delay from B-cell depletion to clinical effect not in the dossier; assumption "
+        "(phase II: Gd+ lesions −89% at weeks 12-24 [S58])", assumption=True)
+    dropout_rms: Parameter = Parameter(
+        0.07, "1/year", (0.0, 2.0),
+        "OPERA discontinuation by arm not in the dossier; assumption", assumption=True)
+    dropout_ppms: Parameter = Parameter(
+        0.08, "1/year", (0.0, 2.0),
+        "ORATORIO discontinuation not in the dossier; assumption", assumption=True)
+
+
+DISEASE = DiseaseParameters()
+"""Default disease-activity and progression parameters."""

@@ -1,0 +1,41 @@
+"""Virtual trials: designs, presets (OPERA I/II, ORATORIO), replicates, analyses and power.
+
+>>> from ocrelisim import trials
+>>> design = trials.preset("opera1")
+>>> result = trials.run_trial(design, replicates=20, seed=1)      # doctest: +SKIP
+>>> result.summary()[["endpoint", "estimate", "power"]]              # doctest: +SKIP
+"""
+
+from ._analysis import cox as cox
+from ._analysis import negbin as negbin
+from ._analysis import risk_ratio as risk_ratio
+from ._design import ENDPOINTS as ENDPOINTS
+from ._design import PRESET_NAMES as PRESET_NAMES
+from ._design import PUBLISHED as PUBLISHED
+from ._design import TREATMENTS as TREATMENTS
+from ._design import Arm as Arm
+from ._design import TrialDesign as TrialDesign
+from ._design import preset as preset
+from ._run import PatientBank as PatientBank
+from ._run import TrialResult as TrialResult
+from ._run import build_bank as build_bank
+from ._run import run_trial as run_trial
+from ._run import simulate_replicate as simulate_replicate
+
+__all__ = [
+    "ENDPOINTS",
+    "PRESET_NAMES",
+    "PUBLISHED",
+    "TREATMENTS",
+    "Arm",
+    "PatientBank",
+    "TrialDesign",
+    "TrialResult",
+    "build_bank",
+    "cox",
+    "negbin",
+    "preset",
+    "risk_ratio",
+    "run_trial",
+    "simulate_replicate",
+]

@@ -1,0 +1,369 @@
+"""Trial designs: arms, allocation, size, schedule, endpoints; presets and YAML files."""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Self
+
+from ..errors import DesignError, RegimenError
+from ..outcomes import MECHANISMS, Schedule
+from ..population import DISEASES
+from ..regimens import PRESETS, Regimen
+
+TREATMENTS = ("ocrelizumab", "interferon", "placebo", "comparator")
+"""Arm treatments: ocrelizumab (through the immune model), IFN β-1a 44 µg three times weekly,
+placebo (untreated natural history) or a comparator given as rate ratios vs untreated."""
+
+ENDPOINTS = {
+    "ARR": ("annualised relapse rate", "RMS", "rate ratio, negative binomial regression"),
+    "CDP12": ("12-week confirmed disability progression", None, "hazard ratio, Cox regression"),
+    "CDP24": ("24-week confirmed disability progression", None, "hazard ratio, Cox regression"),
+    "GD": ("Gd-enhancing T1 lesions per scan", "RMS", "rate ratio, negative binomial regression"),
+    "T2": ("new/enlarging T2 lesions per scan", "RMS", "rate ratio, negative binomial regression"),
+    "T25FW": ("timed 25-foot walk worsened ≥20% at the end", None, "risk ratio"),
+}
+"""Endpoint code → (description, disease it needs or None, analysis)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Arm:
+    """One trial arm.
+
+    Parameters
+    ----------
+    name : str
+        Label used in tables and as ``control``.
+    treatment : {"ocrelizumab", "interferon", "placebo", "comparator"}
+    regimen : str, optional
+        Ocrelizumab only: a preset name (``iv``, ``sc``, ``iv-short``, ``iv-extended``; doses
+        are added until the trial ends) or a regimen text such as
+        ``"300 mg IV d0, d14; 600 mg IV q24w x4 from d168"``.
+    rate_ratios : mapping, optional
+        Comparator only: multipliers of the untreated rates by mechanism (``relapse``, ``gd``,
+        ``t2``, ``pira``); missing mechanisms are 1 (no effect).
+    """
+
+    name: str
+    treatment: str
+    regimen: str | None = None
+    rate_ratios: Mapping[str, float] | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise DesignError(f"arm name {self.name!r} must be a non-empty string")
+        if self.treatment not in TREATMENTS:
+            raise DesignError(f"arm {self.name!r}: unknown treatment {self.treatment!r}; use one "
+                              f"of {', '.join(TREATMENTS)}")
+        if self.treatment == "ocrelizumab":
+            if self.regimen is None:
+                raise DesignError(f"arm {self.name!r}: an ocrelizumab arm needs a regimen (a "
+                                  f"preset such as 'iv' or 'sc', or a regimen text)")
+            if self.regimen not in PRESETS:
+                try:
+                    Regimen.parse(self.regimen)
+                except RegimenError as err:
+                    raise DesignError(f"arm {self.name!r}: {err}") from None
+        elif self.regimen is not None:
+            raise DesignError(f"arm {self.name!r}: only ocrelizumab arms take a regimen; "
+                              f"{self.treatment} arms are modelled as rate ratios")
+        if self.treatment == "comparator":
+            if not self.rate_ratios:
+                raise DesignError(f"arm {self.name!r}: a comparator needs rate_ratios, e.g. "
+                                  f"{{relapse: 0.5, pira: 0.8}} (multipliers vs untreated)")
+            bad = sorted(set(self.rate_ratios) - set(MECHANISMS))
+            if bad:
+                raise DesignError(f"arm {self.name!r}: unknown rate_ratios keys {bad}; use "
+                                  f"{', '.join(MECHANISMS)}")
+            for k, v in self.rate_ratios.items():
+                if isinstance(v, bool) or not isinstance(v, int | float) \
+                        or not math.isfinite(v) or v < 0:
+                    raise DesignError(f"arm {self.name!r}: rate_ratios[{k!r}] = {v!r} must be a "
+                                      f"finite number >= 0 (1 = no effect)")
+            object.__setattr__(self, "rate_ratios", {k: float(v)
+                                                     for k, v in self.rate_ratios.items()})
+        elif self.rate_ratios is not None:
+            raise DesignError(f"arm {self.name!r}: rate_ratios are only for comparator arms")
+
+    def regimen_for(self, weeks: int) -> Regimen:
+        """The ocrelizumab regimen, presets extended to cover ``weeks`` of follow-up."""
+        if self.regimen is None:
+            raise DesignError(f"arm {self.name!r} has no regimen ({self.treatment})")
+        if self.regimen not in PRESETS:
+            return Regimen.parse(self.regimen)
+        doses = 0
+        while Regimen.preset(self.regimen, doses + 1)[-1].time < weeks * 7.0:
+            doses += 1
+        return Regimen.preset(self.regimen, doses)
+
+
+def _whole(name: str, value: object, lo: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < lo:
+        raise DesignError(f"{name} = {value!r} must be a whole number >= {lo}")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class TrialDesign:
+    """A virtual parallel-group trial.
+
+    Parameters
+    ----------
+    name : str
+    disease : {"RMS", "PPMS"}
+    arms : sequence of Arm
+        At least two; names unique.
+    allocation : sequence of float
+        Randomisation ratio, one per arm: whole numbers (``[2, 1]``) or fractions summing to 1
+        (``[0.5, 0.5]``).
+    n : int
+        Patients randomised in total (split by allocation, largest remainder).
+    weeks : int
+        Planned follow-up in weeks; must exceed every confirmation window by a visit.
+    endpoints : sequence of str
+        Codes from :data:`ENDPOINTS`.
+    control : str, optional
+        Name of the reference arm (default: the last arm).
+    visit_every : int
+        EDSS visits every this many weeks (12 in OPERA and ORATORIO).
+    mri_weeks : sequence of int
+        On-treatment MRI scan weeks (RMS lesion endpoints).
+    alpha : float
+        Two-sided significance level for power.
+    published : mapping, optional
+        Endpoint → published values for reports and tests (see :data:`PUBLISHED`).
+    """
+
+    name: str
+    disease: str
+    arms: tuple[Arm, ...]
+    allocation: tuple[float, ...]
+    n: int
+    weeks: int
+    endpoints: tuple[str, ...]
+    control: str = ""
+    visit_every: int = 12
+    mri_weeks: tuple[int, ...] = (24, 48, 96)
+    alpha: float = 0.05
+    published: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.disease not in DISEASES:
+            raise DesignError(f"disease {self.disease!r} is not known; use one of "
+                              f"{', '.join(DISEASES)}")
+        arms = tuple(self.arms)
+        if len(arms) < 2 or not all(isinstance(a, Arm) for a in arms):
+            raise DesignError("a trial needs at least two arms (Arm objects)")
+        names = [a.name for a in arms]
+        if len(set(names)) != len(names):
+            raise DesignError(f"arm names must be unique; got {names}")
+        object.__setattr__(self, "arms", arms)
+        object.__setattr__(self, "allocation", self._check_allocation(len(arms)))
+        _whole("n", self.n, len(arms))
+        _whole("weeks", self.weeks, 1)
+        _whole("visit_every", self.visit_every, 1)
+        control = self.control or names[-1]
+        if control not in names:
+            raise DesignError(f"control {control!r} is not an arm; arms are {names}")
+        object.__setattr__(self, "control", control)
+        endpoints = tuple(self.endpoints)
+        if not endpoints:
+            raise DesignError(f"name at least one endpoint from {', '.join(ENDPOINTS)}")
+        for e in endpoints:
+            if e not in ENDPOINTS:
+                raise DesignError(f"unknown endpoint {e!r}; use one of {', '.join(ENDPOINTS)}")
+            need = ENDPOINTS[e][1]
+            if need is not None and need != self.disease:
+                raise DesignError(f"endpoint {e} needs disease {need}; this design is "
+                                  f"{self.disease} (relapses and lesions are modelled for RMS)")
+        object.__setattr__(self, "endpoints", endpoints)
+        for w in self.confirm:
+            if self.weeks < w + self.visit_every:
+                raise DesignError(
+                    f"weeks = {self.weeks} is too short for {w}-week confirmed progression: "
+                    f"a progression must be seen at a visit and confirmed {w} weeks later; use "
+                    f"at least {w + self.visit_every} weeks")
+        scans = tuple(int(_whole("mri week", s, 1)) for s in self.mri_weeks)
+        if list(scans) != sorted(set(scans)):
+            raise DesignError(f"mri_weeks {list(scans)} must be increasing")
+        object.__setattr__(self, "mri_weeks", scans)
+        if {"GD", "T2"} & set(endpoints) and not [s for s in scans if s <= self.weeks]:
+            raise DesignError("lesion endpoints need at least one MRI scan within the "
+                              f"{self.weeks} weeks; set mri_weeks")
+        if not (isinstance(self.alpha, float | int) and 0.0 < self.alpha < 1.0):
+            raise DesignError(f"alpha = {self.alpha!r} must lie in (0, 1)")
+
+    def _check_allocation(self, n_arms: int) -> tuple[float, ...]:
+        alloc = tuple(self.allocation)
+        if len(alloc) != n_arms:
+            raise DesignError(f"allocation has {len(alloc)} entries for {n_arms} arms; give one "
+                              f"per arm, e.g. [1, 1] or [2, 1]")
+        for a in alloc:
+            if isinstance(a, bool) or not isinstance(a, int | float) or not math.isfinite(a) \
+                    or a <= 0:
+                raise DesignError(f"allocation {list(alloc)}: every entry must be a positive "
+                                  f"number")
+        whole = all(float(a).is_integer() for a in alloc)
+        if not whole and not math.isclose(sum(alloc), 1.0, abs_tol=1e-6):
+            raise DesignError(f"allocation fractions {list(alloc)} sum to {sum(alloc):g}, not 1; "
+                              f"give fractions that sum to 1 or a whole-number ratio like [2, 1]")
+        total = float(sum(alloc))
+        return tuple(float(a) / total for a in alloc)
+
+    @property
+    def confirm(self) -> tuple[int, ...]:
+        """Confirmation windows (weeks) the endpoints need (12 is always computed)."""
+        return tuple(sorted({12, *(int(e[3:]) for e in self.endpoints if e.startswith("CDP"))}))
+
+    @property
+    def schedule(self) -> Schedule:
+        return Schedule(self.weeks, self.visit_every,
+                        tuple(s for s in self.mri_weeks if s <= self.weeks), self.confirm)
+
+    def arm_sizes(self) -> tuple[int, ...]:
+        """Patients per arm: ``n`` split by allocation (largest remainder, ties to first)."""
+        exact = [self.n * a for a in self.allocation]
+        sizes = [math.floor(x) for x in exact]
+        order = sorted(range(len(exact)), key=lambda i: (-(exact[i] - sizes[i]), i))
+        for i in order[: self.n - sum(sizes)]:
+            sizes[i] += 1
+        return tuple(sizes)
+
+    def with_(self, **changes: Any) -> Self:
+        """A copy with changes, checked again (e.g. ``design.with_(n=400)``)."""
+        return replace(self, **changes)
+
+    @classmethod
+    def from_dict(cls, spec: Mapping[str, Any]) -> TrialDesign:
+        """A design from plain data (the YAML form); unknown keys are errors."""
+        if not isinstance(spec, Mapping):
+            raise DesignError("a design must be a mapping of keys (name, disease, arms, ...)")
+        allowed = {"name", "disease", "arms", "allocation", "n", "weeks", "endpoints", "control",
+                   "visit_every", "mri_weeks", "alpha", "preset"}
+        bad = sorted(set(spec) - allowed)
+        if bad:
+            raise DesignError(f"unknown design keys {bad}; allowed: {sorted(allowed)}")
+        base: dict[str, Any] = {}
+        if "preset" in spec:
+            base = {k: getattr(preset(str(spec["preset"])), k) for k in allowed - {"preset"}}
+            base["published"] = {}  # a changed preset is a new design
+        data = {**base, **{k: v for k, v in spec.items() if k != "preset"}}
+        missing = sorted({"disease", "arms", "allocation", "n", "weeks", "endpoints"} - set(data))
+        if missing:
+            raise DesignError(f"design is missing {missing}")
+        arms_in = data["arms"]
+        if not isinstance(arms_in, Sequence) or isinstance(arms_in, str):
+            raise DesignError("arms must be a list of {name, treatment, regimen|rate_ratios}")
+        arms = []
+        for a in arms_in:
+            if isinstance(a, Arm):
+                arms.append(a)
+                continue
+            if not isinstance(a, Mapping):
+                raise DesignError(f"arm {a!r} must be a mapping with name and treatment")
+            extra = sorted(set(a) - {"name", "treatment", "regimen", "rate_ratios"})
+            if extra or "name" not in a or "treatment" not in a:
+                raise DesignError(f"arm {dict(a)!r}: needs name and treatment, and may have "
+                                  f"regimen or rate_ratios only")
+            arms.append(Arm(**a))
+        data["arms"] = tuple(arms)
+        for key in ("allocation", "endpoints", "mri_weeks"):
+            if key in data and (isinstance(data[key], str)
+                                or not isinstance(data[key], Sequence)):
+                raise DesignError(f"{key} must be a list")
+            if key in data:
+                data[key] = tuple(data[key])
+        data.setdefault("name", "custom design")
+        return cls(**data)
+
+    @classmethod
+    def from_yaml(cls, path: str | os.PathLike[str]) -> TrialDesign:
+        """A design from a YAML file (keys as in :meth:`from_dict`)."""
+        import yaml
+
+        p = Path(path)
+        if not p.is_file():
+            raise DesignError(f"design file {str(p)!r} does not exist")
+        try:
+            spec = yaml.safe_load(p.read_text(encoding="utf-8"))
+        except yaml.YAMLError as err:
+            raise DesignError(f"{p}: not valid YAML ({err})") from None
+        return cls.from_dict(spec)
+
+
+_IV = "iv"
+_ORATORIO_REGIMEN = "300 mg IV q24w x6; 300 mg IV q24w x6 from d14"
+
+PUBLISHED: dict[str, dict[str, dict[str, Any]]] = {
+    "opera1": {
+        "ARR": {"treated": 0.16, "control": 0.29, "estimate": 0.54, "source": "[S12]",
+                "note": "−46%"},
+        "GD": {"treated": 0.02, "control": 0.29, "estimate": 0.06, "source": "[S12]",
+               "note": "−94%"},
+        "T2": {"estimate": 0.23, "source": "[S12]", "note": "−77%"},
+    },
+    "opera2": {
+        "ARR": {"treated": 0.16, "control": 0.29, "estimate": 0.53, "source": "[S12]",
+                "note": "−47%"},
+        "GD": {"treated": 0.02, "control": 0.42, "estimate": 0.05, "source": "[S12]",
+               "note": "−95%"},
+        "T2": {"estimate": 0.17, "source": "[S12]", "note": "−83%"},
+    },
+    "opera": {
+        "ARR": {"treated": 0.16, "control": 0.29, "estimate": 0.535, "source": "[S12]",
+                "note": "both trials 0.16 vs 0.29"},
+        "CDP12": {"treated": 0.091, "control": 0.136, "estimate": 0.60, "lower": 0.45,
+                  "upper": 0.81, "source": "[S12]", "note": "pooled"},
+        "CDP24": {"treated": 0.069, "control": 0.105, "estimate": 0.60, "lower": 0.43,
+                  "upper": 0.84, "source": "[S12]", "note": "pooled"},
+    },
+    "oratorio": {
+        "CDP12": {"treated": 0.329, "control": 0.393, "estimate": 0.76, "lower": 0.59,
+                  "upper": 0.98, "source": "[S13]"},
+        "CDP24": {"treated": 0.296, "control": 0.357, "estimate": 0.75, "lower": 0.58,
+                  "upper": 0.98, "source": "[S13]"},
+        "T25FW": {"treated": 0.389, "control": 0.551, "estimate": 0.389 / 0.551,
+                  "source": "[S13]", "note": "risk ratio derived from the two shares"},
+    },
+}
+"""Published results by preset and endpoint: shares or rates by arm, effect estimate (rate,
+hazard or risk ratio, ocrelizumab vs control) and confidence limits where the dossier has them."""
+
+
+def _rms(name: str, n: int, endpoints: tuple[str, ...]) -> TrialDesign:
+    return TrialDesign(
+        name=name, disease="RMS",
+        arms=(Arm("ocrelizumab", "ocrelizumab", _IV), Arm("interferon β-1a", "interferon")),
+        allocation=(1, 1), n=n, weeks=96, endpoints=endpoints, mri_weeks=(24, 48, 96),
+        published=PUBLISHED[name.split()[0].lower().replace(" ", "")])
+
+
+def preset(name: str) -> TrialDesign:
+    """A trial preset: ``opera1``, ``opera2`` (821 and 835 patients [S12]), ``opera`` (the two
+    pooled, 1,656, as for the pooled disability analysis [S12]) or ``oratorio`` (732, 2:1,
+    120 weeks [S13][S14])."""
+    key = name.lower().replace(" ", "").replace("_", "").replace("-", "")
+    rms_all = ("ARR", "CDP12", "CDP24", "GD", "T2")
+    if key == "opera1":
+        return replace(_rms("opera1", 821, rms_all), name="OPERA I", published=PUBLISHED["opera1"])
+    if key == "opera2":
+        return replace(_rms("opera2", 835, rms_all), name="OPERA II",
+                       published=PUBLISHED["opera2"])
+    if key == "opera":
+        return replace(_rms("opera", 1656, ("ARR", "CDP12", "CDP24")),
+                       name="OPERA I + II (pooled)", published=PUBLISHED["opera"])
+    if key == "oratorio":
+        return TrialDesign(
+            name="ORATORIO", disease="PPMS",
+            arms=(Arm("ocrelizumab", "ocrelizumab", _ORATORIO_REGIMEN),
+                  Arm("placebo", "placebo")),
+            allocation=(2, 1), n=732, weeks=120, endpoints=("CDP12", "CDP24", "T25FW"),
+            mri_weeks=(), published=PUBLISHED["oratorio"])
+    raise DesignError(f"unknown trial preset {name!r}; use opera, opera1, opera2 or oratorio, "
+                      f"or a design YAML file")
+
+
+PRESET_NAMES = ("opera", "opera1", "opera2", "oratorio")

@@ -1,0 +1,295 @@
+"""Replicate virtual trials: B-cell bank, one replicate, local processes or a Dask cluster.
+
+The drug effect of every ocrelizumab patient comes from the immune model: a *bank* of
+``bank_size`` virtual patients (covariates and PK/immune variability drawn from the trial's
+disease population) is simulated once per regimen; each replicate draws its ocrelizumab
+patients from the bank with replacement and draws everything else (frailties, baseline EDSS,
+relapses, lesions, visits, dropout) afresh. The bank's effect series is the weekly mean of the
+delayed B-cell depletion (:func:`ocrelisim.outcomes.effect_delay`).
+
+Replicate ``r`` uses ``numpy.random.SeedSequence(seed, spawn_key=(r,))``: results depend only
+on ``seed`` and ``r``, not on the worker, the number of workers or the order of completion.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from multiprocessing import get_context
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._types import Float2D
+from ..errors import DesignError
+from ..outcomes import (
+    Outcomes,
+    concat,
+    constant_multipliers,
+    drug_multipliers,
+    effect_delay,
+    ifn_rate_ratios,
+    simulate_outcomes,
+)
+from ..parameters import DISEASE, IMMUNE, DiseaseParameters, ImmuneParameters
+from ..population import Population
+from ._analysis import Row, analyse
+from ._design import TrialDesign
+
+Progress = Callable[[int, int], None]
+DEFAULT_BANK = 4000
+
+
+@dataclass(frozen=True, slots=True)
+class PatientBank:
+    """Weekly delayed B-cell depletion (0..1) of simulated patients, per ocrelizumab arm.
+
+    ``effect[arm_name]`` has shape (size, weeks); week ``w`` is the mean over days
+    ``7w .. 7w + 6``.
+    """
+
+    effect: dict[str, Float2D]
+    size: int
+    weeks: int
+    seed: int
+
+
+def build_bank(design: TrialDesign, size: int = DEFAULT_BANK, seed: int = 0, *,
+               params: DiseaseParameters = DISEASE, immune: ImmuneParameters = IMMUNE
+               ) -> PatientBank:
+    """Simulate the immune model for ``size`` patients on every ocrelizumab arm's regimen."""
+    from ..simulate import simulate
+
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        raise DesignError(f"bank_size = {size!r} must be a whole number >= 1")
+    days = design.weeks * 7
+    times = np.arange(0.0, days + 1.0)
+    pop = Population.sample(size, design.disease, seed=seed)
+    effect: dict[str, Float2D] = {}
+    done: dict[str, Float2D] = {}
+    for arm in design.arms:
+        if arm.treatment != "ocrelizumab":
+            continue
+        regimen = arm.regimen_for(design.weeks)
+        key = str(regimen)
+        if key not in done:
+            res = simulate(regimen, pop, times, model="immune", variables=["B_CYTO"],
+                           immune=immune)
+            delayed = effect_delay(1.0 - res["B_CYTO"], 1.0, params.t_half_effect.value)
+            done[key] = delayed[:, :days].reshape(size, design.weeks, 7).mean(axis=2)
+        effect[arm.name] = done[key]
+    return PatientBank(effect, size, design.weeks, seed)
+
+
+def _arm_multipliers(design: TrialDesign, bank: PatientBank, arm_index: int, n: int,
+                     rng: np.random.Generator, params: DiseaseParameters) -> dict[str, Float2D]:
+    arm = design.arms[arm_index]
+    if arm.treatment == "ocrelizumab":
+        pick = rng.integers(0, bank.size, n)
+        return drug_multipliers(bank.effect[arm.name][pick], params)
+    ratios = {"interferon": ifn_rate_ratios(params), "placebo": {},
+              "comparator": dict(arm.rate_ratios or {})}[arm.treatment]
+    return constant_multipliers(ratios, n, design.weeks)
+
+
+def simulate_replicate(design: TrialDesign, bank: PatientBank, seed: int, replicate: int,
+                       params: DiseaseParameters = DISEASE) -> tuple[Outcomes, np.ndarray]:
+    """Patient outcomes of one replicate and each patient's arm index."""
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(replicate,)))
+    parts, codes = [], []
+    for i, n in enumerate(design.arm_sizes()):
+        mult = _arm_multipliers(design, bank, i, n, rng, params)
+        parts.append(simulate_outcomes(rng, mult, design.disease, design.schedule, params))
+        codes.append(np.full(n, i))
+    return concat(parts), np.concatenate(codes)
+
+
+def _rows(design: TrialDesign, bank: PatientBank, seed: int, replicate: int,
+          params: DiseaseParameters) -> list[Row]:
+    out, arm = simulate_replicate(design, bank, seed, replicate, params)
+    control = [a.name for a in design.arms].index(design.control)
+    rows = analyse(out, arm, control, design.endpoints, design.confirm)
+    for r in rows:
+        r["replicate"] = replicate
+    return rows
+
+
+Payload = tuple[TrialDesign, PatientBank, int, DiseaseParameters]
+
+
+def run_chunk(payload: Payload, replicates: Sequence[int]) -> list[Row]:
+    """Analyse several replicates (the unit of work sent to a process or Dask worker)."""
+    design, bank, seed, params = payload
+    return [row for r in replicates for row in _rows(design, bank, seed, r, params)]
+
+
+_WORKER_PAYLOAD: Payload | None = None
+
+
+def _init_worker(payload: Payload) -> None:
+    global _WORKER_PAYLOAD
+    _WORKER_PAYLOAD = payload
+
+
+def _run_in_worker(replicates: Sequence[int]) -> list[Row]:
+    if _WORKER_PAYLOAD is None:  # pragma: no cover - the pool initialiser always ran
+        raise RuntimeError("worker has no trial payload")
+    return run_chunk(_WORKER_PAYLOAD, replicates)
+
+
+def _chunks(n: int, workers: int) -> list[list[int]]:
+    size = max(1, math.ceil(n / (workers * 8)))
+    return [list(range(i, min(n, i + size))) for i in range(0, n, size)]
+
+
+def _execute(payload: Payload, replicates: int, workers: int, scheduler: Any,
+             progress: Progress | None) -> Iterable[list[Row]]:
+    chunks = _chunks(replicates, max(workers, 1))
+    done = 0
+    if scheduler is not None:
+        from distributed import Client
+        from distributed import as_completed as dask_completed
+
+        client = scheduler if isinstance(scheduler, Client) \
+            else Client(scheduler)  # type: ignore[no-untyped-call]
+        try:
+            [shared] = client.scatter([payload], broadcast=True)  # type: ignore[no-untyped-call]
+            futures = [client.submit(run_chunk, shared, c, pure=False) for c in chunks]
+            for fut in dask_completed(futures):  # type: ignore[no-untyped-call]
+                rows = fut.result()
+                done += len({r["replicate"] for r in rows})
+                if progress:
+                    progress(done, replicates)
+                yield rows
+        finally:
+            if not isinstance(scheduler, Client):
+                client.close()  # type: ignore[no-untyped-call]
+        return
+    if workers <= 1:
+        for c in chunks:
+            rows = run_chunk(payload, c)
+            done += len(c)
+            if progress:
+                progress(done, replicates)
+            yield rows
+        return
+    with ProcessPoolExecutor(workers, mp_context=get_context("spawn"),
+                             initializer=_init_worker, initargs=(payload,)) as pool:
+        pending = {pool.submit(_run_in_worker, c): len(c) for c in chunks}
+        for fut in as_completed(pending):
+            done += pending[fut]
+            if progress:
+                progress(done, replicates)
+            yield fut.result()
+
+
+@dataclass(frozen=True, slots=True)
+class TrialResult:
+    """Replicates of a virtual trial.
+
+    ``table`` has one row per replicate, endpoint and arm compared with the control:
+    ``treated``/``reference`` (rate or share in the two arms), ``estimate`` (rate, hazard or
+    risk ratio), ``lower``/``upper`` (95% CI), ``p``.
+    """
+
+    design: TrialDesign
+    table: pd.DataFrame
+    replicates: int
+    seed: int
+    bank: PatientBank
+    params: DiseaseParameters
+
+    def example(self, replicate: int = 0) -> tuple[Outcomes, np.ndarray]:
+        """Patient-level outcomes of one replicate (recomputed; same as in the run)."""
+        return simulate_replicate(self.design, self.bank, self.seed, replicate, self.params)
+
+    def summary(self) -> pd.DataFrame:
+        """Per endpoint and comparison: mean rates/shares, median estimate with the 2.5-97.5
+        percentiles over replicates, power with a Wilson 95% interval, failed fits, and the
+        published values where the design has them."""
+        from statsmodels.stats.proportion import proportion_confint
+
+        names = [a.name for a in self.design.arms]
+        rows = []
+        for (e, a), g in self.table.groupby(["endpoint", "arm"], sort=False):
+            ok = g["estimate"].notna()
+            sig = int(((g["p"] < self.design.alpha) & (g["estimate"] < 1.0)).sum())
+            lo, hi = proportion_confint(sig, len(g), alpha=0.05, method="wilson")
+            pub = self.design.published.get(str(e), {})
+            rows.append({
+                "endpoint": e, "arm": names[int(str(a))], "control": self.design.control,
+                "treated": g["treated"].mean(), "reference": g["reference"].mean(),
+                "estimate": g.loc[ok, "estimate"].median() if ok.any() else math.nan,
+                "estimate_2.5%": g.loc[ok, "estimate"].quantile(0.025) if ok.any() else math.nan,
+                "estimate_97.5%": g.loc[ok, "estimate"].quantile(0.975) if ok.any() else math.nan,
+                "power": sig / len(g), "power_lower": lo, "power_upper": hi,
+                "failed_fits": int((~ok).sum()),
+                "published_treated": pub.get("treated", math.nan),
+                "published_reference": pub.get("control", math.nan),
+                "published_estimate": pub.get("estimate", math.nan),
+            })
+        return pd.DataFrame(rows)
+
+
+def _check_replicates(replicates: object) -> int:
+    if isinstance(replicates, bool) or not isinstance(replicates, int) or replicates < 1:
+        raise DesignError(f"replicates = {replicates!r} must be a whole number >= 1")
+    return replicates
+
+
+def run_trial(design: TrialDesign, replicates: int = 100, seed: int = 0, *,
+              bank_size: int = DEFAULT_BANK, bank: PatientBank | None = None,
+              workers: int | None = None, scheduler: Any = None,
+              params: DiseaseParameters = DISEASE, immune: ImmuneParameters = IMMUNE,
+              progress: Progress | None = None) -> TrialResult:
+    """Run ``replicates`` virtual trials of ``design`` and analyse each one.
+
+    Parameters
+    ----------
+    design : TrialDesign
+        Checked when built; see :func:`ocrelisim.trials.preset`.
+    replicates : int
+        Number of replicate trials.
+    seed : int
+        Seeds the B-cell bank and every replicate; same seed → same results on any number of
+        workers, locally or on Dask.
+    bank_size : int
+        Virtual patients simulated with the immune model per ocrelizumab regimen.
+    bank : PatientBank, optional
+        A bank built earlier with :func:`build_bank` for the same design weeks and arms (power
+        curves reuse one bank across sizes).
+    workers : int, optional
+        Local worker processes (default: the CPU count; 1 runs in this process).
+    scheduler : str or distributed.Client, optional
+        Dask scheduler address (``"tcp://host:8786"``) or client: replicates run on that
+        cluster instead of local processes.
+    progress : callable, optional
+        ``progress(done, total)`` after each chunk of replicates.
+    """
+    replicates = _check_replicates(replicates)
+    if bank is None:
+        bank = build_bank(design, bank_size, seed, params=params, immune=immune)
+    elif bank.weeks != design.weeks or not {a.name for a in design.arms
+                                            if a.treatment == "ocrelizumab"} <= set(bank.effect):
+        raise DesignError("the bank was built for another design (weeks or ocrelizumab arms "
+                          "differ); build it with build_bank(design)")
+    if workers is None:
+        workers = min(os.cpu_count() or 1, max(1, replicates // 4))
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise DesignError(f"workers = {workers!r} must be a whole number >= 1")
+    payload: Payload = (design, bank, int(seed), params)
+    rows: list[Row] = []
+    for chunk in _execute(payload, replicates, workers, scheduler, progress):
+        rows.extend(chunk)
+    table = pd.DataFrame(rows)
+    if not table.empty:
+        table = table.sort_values(["replicate", "endpoint", "arm"], kind="stable",
+                                  ignore_index=True)
+        cols = ["replicate", "endpoint", "arm", "control", "treated", "reference", "estimate",
+                "lower", "upper", "p"]
+        table = table[cols]
+    return TrialResult(design, table, replicates, int(seed), bank, params)
