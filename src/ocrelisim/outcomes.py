@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._types import Bool2D, Float1D, Float2D, Int1D
+from ._types import Bool1D, Bool2D, Float1D, Float2D, Int1D
 from .parameters import DISEASE, DiseaseParameters
 
 WEEKS_PER_YEAR = 365.25 / 7.0
@@ -76,6 +76,43 @@ def _baseline_edss(rng: np.random.Generator, n: int, disease: str,
     grid = np.arange(lo, hi + 1e-9, EDSS_STEP)
     weight = np.exp(-0.5 * ((grid - mean) / max(sd, 1e-9)) ** 2)
     return rng.choice(grid, size=n, p=weight / weight.sum())
+
+
+def confirmed_progression(edss: Float2D, seen: Bool2D, window: int, visit_every: int
+                          ) -> tuple[Bool1D, Int1D]:
+    """Confirmed disability progression from visit scores (the usual rule).
+
+    Parameters
+    ----------
+    edss : ndarray, shape (n, n_visits)
+        Observed EDSS at visits ``0, visit_every, 2·visit_every, ...``; column 0 is baseline.
+    seen : ndarray of bool, shape (n, n_visits)
+        Whether each visit took place (False after dropout).
+    window : int
+        Confirmation window in weeks (12 or 24).
+    visit_every : int
+        Weeks between visits.
+
+    Returns
+    -------
+    event : ndarray of bool, shape (n,)
+        True when a rise of at least 1.0 from baseline (0.5 if baseline > 5.5) at a visit is
+        present at every visit up to the first one at least ``window`` weeks later.
+    onset : ndarray of int, shape (n,)
+        Index of the first onset visit (meaningless where ``event`` is False).
+    """
+    n, n_visits = edss.shape
+    base = edss[:, 0]
+    need = np.where(base > HIGH_BASELINE, EDSS_STEP, 1.0)
+    up = ((edss - base[:, None]) >= need[:, None] - 1e-9) & seen
+    k = -(-window // visit_every)                            # visits after onset
+    m = n_visits - k
+    if m <= 1:
+        return np.zeros(n, bool), np.zeros(n, np.int64)
+    ok = up[:, 1:m].copy()
+    for j in range(1, k + 1):
+        ok &= up[:, 1 + j:m + j]
+    return ok.any(axis=1), (np.argmax(ok, axis=1) + 1).astype(np.int64)
 
 
 def effect_delay(depletion: Float2D, step_days: float, t_half: float) -> Float2D:
@@ -201,40 +238,28 @@ def simulate_outcomes(rng: np.random.Generator, multipliers: dict[str, Float2D],
         level = level + p.transient_step.value * (recent > 0)
 
     visits = schedule.visits
-    v_idx = np.minimum(visits, weeks - 1)
-    true_at = np.where(visits[None, :] == 0, edss0_true[:, None], level[:, v_idx])
+    # a visit at week v sees the steps of weeks 0 .. v-1
+    true_at = np.where(visits[None, :] == 0, edss0_true[:, None],
+                       level[:, np.clip(visits - 1, 0, weeks - 1)])
     err = rng.random((n, visits.size))
     half = 0.5 * p.p_rater.value
     noise = np.where(err < half, -EDSS_STEP, np.where(err < 2 * half, EDSS_STEP, 0.0))
     obs = np.clip(true_at + noise, 0.0, EDSS_MAX)
     seen = visits[None, :] <= followup[:, None]              # visit done (week 0 always)
-    base = obs[:, 0]
-    need = np.where(base > HIGH_BASELINE, EDSS_STEP, 1.0)
-    up = ((obs - base[:, None]) >= need[:, None] - 1e-9) & seen
     last_visit = np.where(seen, visits[None, :], 0).max(axis=1).astype(np.float64)
     edss_last = obs[np.arange(n), seen.sum(axis=1) - 1]
 
     rel_cum = np.concatenate([np.zeros((n, 1), dtype=np.int64), np.cumsum(rel, axis=1)], axis=1)
-    cdp_time = np.empty((n, len(schedule.confirm)))
-    cdp_event = np.zeros((n, len(schedule.confirm)), dtype=bool)
-    cdp_pira = np.zeros((n, len(schedule.confirm)), dtype=bool)
+    shape = (n, len(schedule.confirm))
+    cdp_time, cdp_event, cdp_pira = np.empty(shape), np.zeros(shape, bool), np.zeros(shape, bool)
+    rows = np.arange(n)
     for c, window in enumerate(schedule.confirm):
-        k = -(-window // schedule.visit_every)               # visits needed after onset
-        m = visits.size - k
-        if m <= 1:
-            cdp_time[:, c] = last_visit
-            continue
-        ok = up[:, 1:m].copy()
-        for j in range(1, k + 1):
-            ok &= up[:, 1 + j:m + j]
-        event = ok.any(axis=1)
-        first = np.argmax(ok, axis=1) + 1
-        onset = visits[first]
+        event, first = confirmed_progression(obs, seen, window, schedule.visit_every)
         cdp_event[:, c] = event
-        cdp_time[:, c] = np.where(event, onset, last_visit)
-        start = np.clip(onset - 12, 0, weeks)
+        cdp_time[:, c] = np.where(event, visits[first], last_visit)
+        k = -(-window // schedule.visit_every)
+        start = np.clip(visits[first] - 12, 0, weeks)
         end = np.minimum(visits[np.minimum(first + k, visits.size - 1)], weeks)
-        rows = np.arange(n)
         quiet = rel_cum[rows, end] - rel_cum[rows, start] == 0
         cdp_pira[:, c] = event & quiet
 
@@ -264,7 +289,7 @@ def simulate_outcomes(rng: np.random.Generator, multipliers: dict[str, Float2D],
     worse = np.where(measured, (log_ratio >= math.log1p(p.t25_worsening.value)).astype(float),
                      np.nan)
     return Outcomes(followup=followup, relapses=relapses.astype(np.int64), gd=gd, t2=t2,
-                    scans=scans, edss0=base, edss_last=edss_last, cdp_time=cdp_time,
+                    scans=scans, edss0=obs[:, 0], edss_last=edss_last, cdp_time=cdp_time,
                     cdp_event=cdp_event, cdp_pira=cdp_pira, t25_worse=worse)
 
 
@@ -274,5 +299,6 @@ def concat(parts: list[Outcomes]) -> Outcomes:
     return Outcomes(**{k: np.concatenate([getattr(o, k) for o in parts]) for k in names})
 
 
-__all__ = ["MECHANISMS", "Outcomes", "Schedule", "concat", "constant_multipliers",
+__all__ = ["MECHANISMS", "Outcomes", "Schedule", "concat", "confirmed_progression",
+           "constant_multipliers",
            "drug_multipliers", "effect_delay", "ifn_rate_ratios", "simulate_outcomes"]

@@ -47,15 +47,23 @@ def negbin(counts: Float1D, exposure: Float1D, treated: Bool1D) -> Row:
         return _nan_row()
     X = np.column_stack([np.ones_like(t), t])
     model = NegativeBinomial(y, X, offset=off)
-    # Newton is fast but can step to a negative dispersion; BFGS is the fallback
-    for method in ("newton", "bfgs"):
+    # start from the Poisson rates and the moment estimate of the dispersion: Newton from the
+    # default start can step to a negative dispersion; Nelder-Mead is the fallback
+    rate = np.array([y[t == g].sum() / np.exp(off[t == g]).sum() for g in (0.0, 1.0)])
+    if np.any(rate <= 0):
+        return _nan_row()
+    mu = np.exp(off) * rate[t.astype(int)]
+    alpha = max(float(((y - mu) ** 2 - y).sum() / (mu ** 2).sum()), 0.05)
+    start = np.array([math.log(rate[0]), math.log(rate[1] / rate[0]), alpha])
+    for method in ("newton", "nm"):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
-                fit = model.fit(disp=0, method=method, maxiter=200)
+                fit = model.fit(start_params=start, disp=0, method=method, maxiter=2000)
             except (np.linalg.LinAlgError, ValueError):
                 continue
-        if fit.mle_retvals.get("converged", False) and np.all(np.isfinite(fit.params)):
+        if fit.mle_retvals.get("converged", False) and np.all(np.isfinite(fit.params)) \
+                and np.all(np.isfinite(fit.bse)):
             return _ratio_row(float(fit.params[1]), float(fit.bse[1]), float(fit.pvalues[1]))
     return _nan_row()
 

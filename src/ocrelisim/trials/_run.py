@@ -18,7 +18,7 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
-from multiprocessing import get_context
+from multiprocessing import get_all_start_methods, get_context
 from typing import Any
 
 import numpy as np
@@ -177,7 +177,10 @@ def _execute(payload: Payload, replicates: int, workers: int, scheduler: Any,
                 progress(done, replicates)
             yield rows
         return
-    with ProcessPoolExecutor(workers, mp_context=get_context("spawn"),
+    # fork where the platform has it: no re-import per worker and no __main__ guard needed in
+    # user scripts; workers run numpy/statsmodels only (never the numba kernels)
+    method = "fork" if "fork" in get_all_start_methods() else "spawn"
+    with ProcessPoolExecutor(workers, mp_context=get_context(method),
                              initializer=_init_worker, initargs=(payload,)) as pool:
         pending = {pool.submit(_run_in_worker, c): len(c) for c in chunks}
         for fut in as_completed(pending):
