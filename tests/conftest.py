@@ -15,15 +15,16 @@ def pytest_configure(config: object) -> None:
     """Drop stale Numba caches, then (xdist controller only) compile the kernels once.
 
     Numba checks only the source file of a cached function, but model kernels inline the
-    solver and the PK right-hand side: a kernel cached before any package source was edited
-    is dropped. With ``-n N`` every worker would otherwise compile the same kernels at the same
+    solver and the PK right-hand side: a kernel cached before the solver or a model module was
+    edited is dropped. With ``-n N`` every worker would otherwise compile the same kernels at the same
     time; the controller compiles each model once, in parallel subprocesses, and the workers
     load the cache.
     """
     import ocrelisim
 
     package = Path(ocrelisim.__file__).parent
-    stamp = max(f.stat().st_mtime for f in package.glob("*.py"))
+    # the kernels are compiled from these modules (solver code is inlined into the models)
+    stamp = max((package / f).stat().st_mtime for f in ("solver.py", "pk.py", "immune.py"))
     for f in [*(package / "__pycache__").glob("*.nbi"), *(package / "__pycache__").glob("*.nbc")]:
         try:
             if f.stat().st_mtime < stamp:

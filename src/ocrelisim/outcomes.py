@@ -112,7 +112,7 @@ def confirmed_progression(edss: Float2D, seen: Bool2D, window: int, visit_every:
     ok = up[:, 1:m].copy()
     for j in range(1, k + 1):
         ok &= up[:, 1 + j:m + j]
-    return ok.any(axis=1), (np.argmax(ok, axis=1) + 1).astype(np.int64)
+    return np.asarray(ok.any(axis=1)), (np.argmax(ok, axis=1) + 1).astype(np.int64)
 
 
 def effect_delay(depletion: Float2D, step_days: float, t_half: float) -> Float2D:

@@ -16,6 +16,8 @@ from ._design import TREATMENTS as TREATMENTS
 from ._design import Arm as Arm
 from ._design import TrialDesign as TrialDesign
 from ._design import preset as preset
+from ._power import power_curve as power_curve
+from ._power import sample_size as sample_size
 from ._run import PatientBank as PatientBank
 from ._run import TrialResult as TrialResult
 from ._run import build_bank as build_bank
@@ -34,8 +36,10 @@ __all__ = [
     "build_bank",
     "cox",
     "negbin",
+    "power_curve",
     "preset",
     "risk_ratio",
     "run_trial",
+    "sample_size",
     "simulate_replicate",
 ]
