@@ -16,9 +16,9 @@ def pytest_configure(config: object) -> None:
 
     Numba checks only the source file of a cached function, but model kernels inline the
     solver and the PK right-hand side: a kernel cached before the solver or a model module was
-    edited is dropped. With ``-n N`` every worker would otherwise compile the same kernels at the same
-    time; the controller compiles each model once, in parallel subprocesses, and the workers
-    load the cache.
+    edited is dropped. With ``-n N`` every worker would otherwise compile the same kernels
+    at the same time; the controller compiles each model once, in parallel subprocesses,
+    and the workers load the cache.
     """
     import ocrelisim
 
