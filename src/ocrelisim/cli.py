@@ -1,4 +1,4 @@
-"""Command line: ``ocrelisim demo``, ``simulate``, ``regimen`` and ``immune``.
+"""Command line: ``ocrelisim demo``, ``simulate``, ``regimen``, ``immune``, ``trial``, ``power``.
 
 A leaf: it parses arguments, calls the public API and prints. Any :class:`OcrelisimError`
 becomes one red line on stderr and exit status 2; any other exception is a bug and keeps its
@@ -27,6 +27,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from . import trials
 from ._meta import DISCLAIMER
 from ._types import Float1D, Float2D
 from .errors import InvalidInputError, OcrelisimError
@@ -44,6 +45,7 @@ from .report import (
 )
 from .results import SimulationResult
 from .simulate import simulate
+from .trials import TrialDesign
 from .units import DAYS_PER_WEEK, HOURS_PER_DAY, MINUTES_PER_DAY
 
 DEMO_REGIMENS = ("iv", "sc", "iv-short")
@@ -431,6 +433,139 @@ def immune_cmd(
 ) -> None:
     with _user_errors():
         _run_immune(regimen, n, disease, seed, years, out)
+
+
+def _design(spec: str) -> TrialDesign:
+    """A preset name or a YAML design file."""
+    if spec.lower().endswith((".yaml", ".yml")) or Path(spec).is_file():
+        return TrialDesign.from_yaml(spec)
+    return trials.preset(spec)
+
+
+def _scheduler_note(scheduler: str | None, workers: int | None) -> str:
+    if scheduler:
+        return f"on the Dask cluster at {scheduler}"
+    return f"on {workers or 'all'} local worker process(es)"
+
+
+def _run_trial(spec: str, replicates: int, seed: int, scheduler: str | None,
+               workers: int | None, bank_size: int, out: Path) -> None:
+    from .trial_report import estimates_table, power_table, write_trial_report
+
+    console, err = _stdout(), _stderr()
+    design = _design(spec)
+    if replicates < 1:
+        raise InvalidInputError(f"--replicates = {replicates}; give a whole number >= 1")
+    console.print(f"ocrelisim trial: {design.name}, {replicates} replicates (seed {seed}) "
+                  f"{_scheduler_note(scheduler, workers)}. {DISCLAIMER}", soft_wrap=True)
+    with _progress(err) as bar:
+        task = bar.add_task("replicate trials", total=replicates)
+        result = trials.run_trial(design, replicates, seed, bank_size=bank_size, workers=workers,
+                                  scheduler=scheduler, progress=_callback(bar, task, 0))
+    paths = write_trial_report(result, out)
+    est, pw = estimates_table(result), power_table(result)
+    compact = pd.DataFrame({
+        "Endpoint": [e.split(":")[0] for e in est["Endpoint"]],
+        "Model": est["Model ratio (2.5-97.5%)"], "Published": est["Published ratio (95% CI)"],
+        "Power": pw["Power"]})
+    _print_table(console, compact, "Ocrelizumab vs control: ratio (model median, 2.5-97.5% "
+                                   "of replicates; published 95% CI) and power")
+    for path in paths:
+        console.print(f"wrote {path}", soft_wrap=True)
+
+
+@app.command("trial",
+             help=f"Replicate a virtual trial (opera, opera1, opera2, oratorio or a design YAML "
+                  f"file) and write an HTML report: design, effect estimates vs published values, "
+                  f"Kaplan-Meier curves, relapse rates, power. {DISCLAIMER}")
+def trial_cmd(
+    design: Annotated[str, typer.Argument(
+        help="Preset (opera, opera1, opera2, oratorio) or a design YAML file.")],
+    replicates: Annotated[int, typer.Option(help="Number of replicate trials.")] = 200,
+    seed: Annotated[int, typer.Option(help="Seed of the bank and the replicates.")] = DEMO_SEED,
+    scheduler: Annotated[str | None, typer.Option(
+        help="Dask scheduler address (tcp://host:8786); default: local processes.")] = None,
+    workers: Annotated[int | None, typer.Option(
+        help="Local worker processes (default: CPU count).")] = None,
+    bank_size: Annotated[int, typer.Option(
+        help="Patients simulated with the immune model per ocrelizumab regimen.")] = 4000,
+    out: Annotated[Path, typer.Option(help="Output directory (created if missing).")] = Path(
+        "ocrelisim-trial"),
+) -> None:
+    with _user_errors():
+        _run_trial(design, replicates, seed, scheduler, workers, bank_size, out)
+
+
+def _sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(x) for x in text.replace(" ", "").split(",") if x]
+    except ValueError:
+        raise InvalidInputError(f"--sizes {text!r}: give whole numbers separated by commas, "
+                                f"e.g. 200,400,800") from None
+    if not sizes:
+        raise InvalidInputError("--sizes is empty; give e.g. 200,400,800")
+    return sizes
+
+
+def _run_power(spec: str, sizes_text: str, replicates: int, seed: int, target: float,
+               scheduler: str | None, workers: int | None, out: Path) -> None:
+    from .trial_report import plot_power_curve, schedule_text
+
+    console, err = _stdout(), _stderr()
+    design = _design(spec)
+    sizes = _sizes(sizes_text)
+    if not 0.0 < target < 1.0:
+        raise InvalidInputError(f"--target = {target}; give a power in (0, 1)")
+    console.print(f"ocrelisim power: {design.name}, sizes {sizes}, {replicates} replicates each "
+                  f"(seed {seed}) {_scheduler_note(scheduler, workers)}. {DISCLAIMER}",
+                  soft_wrap=True)
+    with _progress(err) as bar:
+        task = bar.add_task("replicate trials", total=replicates * len(sizes))
+        curve = trials.power_curve(design, sizes, replicates, seed, workers=workers,
+                                   scheduler=scheduler, progress=_callback(bar, task, 0))
+    out.mkdir(parents=True, exist_ok=True)
+    png = plot_power_curve(curve, out / "power.png", target=target,
+                           title=f"{design.name}: power by sample size")
+    csv = write_table(curve, out / "power.csv")
+    needed = pd.DataFrame({
+        "Endpoint": design.endpoints,
+        f"Smallest size with power >= {target:g}": [
+            _fmt_size(trials.sample_size(curve, e, target)) for e in design.endpoints]})
+    shown = curve.assign(power=[f"{p:.3f} ({lo:.3f}-{hi:.3f})" for p, lo, hi in zip(
+        curve["power"], curve["power_lower"], curve["power_upper"], strict=True)])
+    shown = shown[["n", "endpoint", "arm", "control", "power"]]
+    html = write_html_summary(out / "power.html", {"Sample size": needed, "Power": shown}, [png],
+                              title=f"ocrelisim power: {design.name}",
+                              notes=[schedule_text(design), f"{replicates} replicates per size, "
+                                     f"seed {seed}; power with Wilson 95% intervals."])
+    _print_table(console, shown, "Power (Wilson 95% interval)")
+    _print_table(console, needed, "Sample size")
+    for path in (png, csv, html):
+        console.print(f"wrote {path}", soft_wrap=True)
+
+
+def _fmt_size(n: float) -> str:
+    return "not reached on this grid" if math.isnan(n) else f"{int(n)}"
+
+
+@app.command("power",
+             help=f"Power and sample size by simulation: replicate a trial design at several "
+                  f"total sizes and write power curves. {DISCLAIMER}")
+def power_cmd(
+    design: Annotated[str, typer.Argument(
+        help="Preset (opera, opera1, opera2, oratorio) or a design YAML file.")],
+    sizes: Annotated[str, typer.Option(help="Total sizes, comma-separated.")] = "200,400,800",
+    replicates: Annotated[int, typer.Option(help="Replicates per size.")] = 200,
+    seed: Annotated[int, typer.Option(help="Seed (shared by all sizes).")] = DEMO_SEED,
+    target: Annotated[float, typer.Option(help="Target power for the sample size.")] = 0.8,
+    scheduler: Annotated[str | None, typer.Option(
+        help="Dask scheduler address; default: local processes.")] = None,
+    workers: Annotated[int | None, typer.Option(help="Local worker processes.")] = None,
+    out: Annotated[Path, typer.Option(help="Output directory (created if missing).")] = Path(
+        "ocrelisim-power"),
+) -> None:
+    with _user_errors():
+        _run_power(design, sizes, replicates, seed, target, scheduler, workers, out)
 
 
 def _version(value: bool) -> None:

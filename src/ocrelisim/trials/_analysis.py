@@ -33,8 +33,13 @@ def _nan_row() -> Row:
 def _ratio_row(coef: float, se: float, p: float) -> Row:
     if not (math.isfinite(coef) and math.isfinite(se)):
         return _nan_row()
-    return {"estimate": math.exp(coef), "lower": math.exp(coef - _Z * se),
-            "upper": math.exp(coef + _Z * se), "p": float(p)}
+    return {"estimate": _exp(coef), "lower": _exp(coef - _Z * se),
+            "upper": _exp(coef + _Z * se), "p": float(p)}
+
+
+def _exp(x: float) -> float:
+    """exp without OverflowError: a degenerate fit can give an infinite upper limit."""
+    return math.exp(x) if x < 700.0 else math.inf
 
 
 def negbin(counts: Float1D, exposure: Float1D, treated: Bool1D) -> Row:
