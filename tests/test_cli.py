@@ -41,7 +41,8 @@ def _words(output: str) -> str:
     return " ".join(output.replace("│", " ").split())
 
 
-@pytest.mark.parametrize("command", [[], ["demo"], ["simulate"], ["regimen"]])
+@pytest.mark.parametrize("command", [[], ["demo"], ["simulate"], ["regimen"], ["immune"], ["trial"],
+                                     ["power"]])
 def test_every_help_text_carries_the_disclaimer(command: list[str]) -> None:
     code, out = _invoke(*command, "--help")
     assert code == 0
@@ -228,3 +229,75 @@ def test_immune_refuses_bad_input_in_one_line(tmp_path: Path) -> None:
     assert code == 2 and "Traceback" not in out and "empty population" in out
     code, out = _invoke("immune", "--regimen", "600 mg XY d0", "--out", str(tmp_path / "x"))
     assert code == 2 and "Traceback" not in out
+
+
+_DESIGN = """
+name: small RMS trial
+disease: RMS
+n: 300
+weeks: 48
+allocation: [1, 1]
+endpoints: [ARR, CDP12]
+arms:
+  - {name: ocrelizumab, treatment: ocrelizumab, regimen: iv}
+  - {name: IFN, treatment: interferon}
+"""
+
+
+def test_trial_writes_report_and_compares_with_published(tmp_path: Path) -> None:
+    out_dir = tmp_path / "trial"
+    code, out = _invoke("trial", "oratorio", "--replicates", "4", "--workers", "1",
+                        "--bank-size", "300", "--out", str(out_dir))
+    assert code == 0, out
+    assert sorted(p.name for p in out_dir.iterdir()) == [
+        "replicates.csv", "report.html", "summary.csv", "trial.png"]
+    png = (out_dir / "trial.png").read_bytes()
+    assert png[:8] == PNG_MAGIC and len(png) > 30_000
+    rows = {r[0]: r for r in _rows(out)}
+    assert set(rows) == {"CDP12", "CDP24", "T25FW"}
+    assert rows["CDP12"][2] == "0.76 (0.59-0.98)"                  # published [S13]
+    html = (out_dir / "report.html").read_text(encoding="utf-8")
+    assert DISCLAIMER in html and "Effect estimates vs published" in html
+    assert DISCLAIMER in _words(out)
+    reps = read_table(out_dir / "replicates.csv")
+    assert len(reps) == 4 * 3 and set(reps["replicate"]) == {0, 1, 2, 3}
+
+
+def test_trial_and_power_from_yaml(tmp_path: Path) -> None:
+    design = tmp_path / "design.yaml"
+    design.write_text(_DESIGN, encoding="utf-8")
+    code, out = _invoke("power", str(design), "--sizes", "100,300", "--replicates", "4",
+                        "--workers", "1", "--out", str(tmp_path / "power"))
+    assert code == 0, out
+    curve = read_table(tmp_path / "power" / "power.csv")
+    assert sorted(set(curve["n"])) == [100, 300] and set(curve["endpoint"]) == {"ARR", "CDP12"}
+    assert (tmp_path / "power" / "power.png").read_bytes()[:8] == PNG_MAGIC
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["trial", "opera1", "--replicates", "0"], "--replicates = 0"),
+        (["trial", "missing.yaml"], "does not exist"),
+        (["trial", "ascleiad"], "unknown trial preset"),
+        (["power", "opera1", "--sizes", "10,abc"], "--sizes '10,abc'"),
+        (["power", "opera1", "--sizes", "1"], "sample size 1"),
+        (["power", "opera1", "--target", "1.5"], "--target = 1.5"),
+    ],
+)
+def test_trial_bad_input_exits_2_with_one_line(args: list[str], needle: str, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    code, out = _invoke(*args)
+    assert code == 2 and "Traceback" not in out
+    lines = _lines(out)
+    assert len(lines) == 1 and needle in lines[0], out
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bad_design_file_names_the_problem(tmp_path: Path) -> None:
+    design = tmp_path / "bad.yaml"
+    design.write_text(_DESIGN.replace("allocation: [1, 1]", "allocation: [0.6, 0.6]"),
+                      encoding="utf-8")
+    code, out = _invoke("trial", str(design), "--out", str(tmp_path / "x"))
+    assert code == 2 and "sum to 1.2" in out and not (tmp_path / "x").exists()

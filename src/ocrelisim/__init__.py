@@ -11,15 +11,19 @@ For research and education only; not clinical advice.
 
 from importlib import metadata as _metadata
 
+from . import trials as trials
 from ._meta import DISCLAIMER as DISCLAIMER
+from .errors import DesignError as DesignError
 from .errors import InvalidInputError as InvalidInputError
 from .errors import InvalidParameterError as InvalidParameterError
 from .errors import OcrelisimError as OcrelisimError
 from .errors import RegimenError as RegimenError
 from .errors import SolverError as SolverError
 from .immune import repletion_time as repletion_time
+from .parameters import DISEASE as DISEASE
 from .parameters import IMMUNE as IMMUNE
 from .parameters import PK as PK
+from .parameters import DiseaseParameters as DiseaseParameters
 from .parameters import ImmuneParameters as ImmuneParameters
 from .parameters import Parameter as Parameter
 from .parameters import PKParameters as PKParameters
@@ -41,8 +45,11 @@ except _metadata.PackageNotFoundError:  # pragma: no cover - running from a sour
 
 __all__ = [
     "DISCLAIMER",
+    "DISEASE",
     "IMMUNE",
     "PK",
+    "DesignError",
+    "DiseaseParameters",
     "Exposure",
     "IVInfusion",
     "ImmuneParameters",
@@ -63,4 +70,5 @@ __all__ = [
     "read_nonmem",
     "repletion_time",
     "simulate",
+    "trials",
 ]

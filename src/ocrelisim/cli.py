@@ -516,6 +516,13 @@ def _run_power(spec: str, sizes_text: str, replicates: int, seed: int, target: f
     sizes = _sizes(sizes_text)
     if not 0.0 < target < 1.0:
         raise InvalidInputError(f"--target = {target}; give a power in (0, 1)")
+    if replicates < 1:
+        raise InvalidInputError(f"--replicates = {replicates}; give a whole number >= 1")
+    for n in sizes:  # every size checked before any work starts
+        if n < len(design.arms):
+            raise InvalidInputError(f"sample size {n} in --sizes is below the number of arms "
+                                    f"({len(design.arms)})")
+        design.with_(n=n)
     console.print(f"ocrelisim power: {design.name}, sizes {sizes}, {replicates} replicates each "
                   f"(seed {seed}) {_scheduler_note(scheduler, workers)}. {DISCLAIMER}",
                   soft_wrap=True)

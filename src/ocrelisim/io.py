@@ -187,7 +187,8 @@ def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
     try:
         if kind == "parquet":
             return pd.read_parquet(src)
-        return pd.read_csv(src, compression=_compression(src))
+        # round_trip: pandas 2.x parses floats with a fast, inexact routine by default
+        return pd.read_csv(src, compression=_compression(src), float_precision="round_trip")
     except (ValueError, OSError) as exc:
         raise InvalidInputError(
             f"table file {str(src)!r} could not be read as {kind}: {exc}; "
