@@ -15,7 +15,7 @@ import pandas as pd
 from .errors import InvalidInputError
 from .io import atomic_write, write_table
 from .report import write_html_summary
-from .trials import ENDPOINTS, TrialDesign, TrialResult
+from .trials import ENDPOINTS, PatientBank, TrialDesign, TrialResult
 
 _COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e")
 
@@ -24,18 +24,23 @@ def _fmt(x: float, digits: int = 3) -> str:
     return "–" if not math.isfinite(x) else f"{x:.{digits}g}"
 
 
-def design_table(design: TrialDesign) -> pd.DataFrame:
-    """One row per arm: treatment, regimen or rate ratios, allocation share and size."""
+def design_table(design: TrialDesign, bank: PatientBank | None = None) -> pd.DataFrame:
+    """One row per arm: treatment, regimen or rate ratios, allocation share and size (and,
+    with the bank, the mean number of doses per patient within the follow-up)."""
     rows = []
     for arm, share, n in zip(design.arms, design.allocation, design.arm_sizes(), strict=True):
-        what = arm.regimen if arm.treatment == "ocrelizumab" else (
+        what = (f"{arm.regimen}, then B-cell guided: " + ", ".join(
+            f"{k} {v:g}" for k, v in arm.guided.items()) if arm.guided else arm.regimen) \
+            if arm.treatment == "ocrelizumab" else (
             ", ".join(f"{k} ×{v:g}" for k, v in (arm.rate_ratios or {}).items())
             if arm.treatment == "comparator" else
             "44 µg SC three times weekly (rate ratios, assumption)"
             if arm.treatment == "interferon" else "untreated natural history")
         rows.append({"Arm": arm.name + (" (control)" if arm.name == design.control else ""),
                      "Treatment": arm.treatment, "Regimen or effect": what,
-                     "Share": f"{share:.3f}", "Patients": n})
+                     "Share": f"{share:.3f}", "Patients": n,
+                     "Doses per patient": f"{bank.doses[arm.name].mean():.2f}"
+                     if bank is not None and arm.name in bank.doses else "–"})
     return pd.DataFrame(rows)
 
 
@@ -209,8 +214,8 @@ def write_trial_report(result: TrialResult, out: str | os.PathLike[str]) -> list
              "assumptions; see DiseaseParameters for every value and source."]
     html = write_html_summary(
         out / "report.html",
-        {"Design": design_table(design), "Effect estimates vs published": estimates_table(result),
-         "Power": power_table(result)},
+        {"Design": design_table(design, result.bank),
+         "Effect estimates vs published": estimates_table(result), "Power": power_table(result)},
         [png], title=f"ocrelisim virtual trial: {design.name}", notes=notes)
     return [png, reps, summ, html]
 

@@ -219,3 +219,35 @@ def test_bad_arms_and_files(tmp_path: Path) -> None:
         trials.run_trial(trials.preset("opera1"), 0)
     with pytest.raises(DesignError, match="unknown trial preset"):
         trials.preset("ascleiad")
+
+
+def test_b_cell_guided_and_extended_dosing_keep_the_effect_with_fewer_doses() -> None:
+    # EID cohorts: no loss of efficacy with later doses [S32][S33][S34]
+    arms = (Arm("guided", "ocrelizumab", "iv", guided={"threshold": 10.0}),
+            Arm("extended", "ocrelizumab", "iv-extended"), Arm("label", "ocrelizumab", "iv"))
+    design = TrialDesign(name="EID", disease="RMS", arms=arms, allocation=(1, 1, 1), n=6000,
+                         weeks=144, endpoints=("ARR",))
+    bank = trials.build_bank(design, 400, SEED)
+    label, guided = bank.doses["label"], bank.doses["guided"]
+    assert np.all(label == 7) and np.all(bank.doses["extended"] == 6)
+    assert guided.mean() < 6.0 and guided.min() >= 3
+    for arm in ("guided", "extended"):   # depletion kept on average in the last 20 weeks
+        assert bank.effect[arm][:, -20:].mean() > 0.97
+    s = trials.run_trial(design, 3, SEED, bank=bank, workers=1).summary().set_index("arm")
+    assert s.loc["extended", "estimate"] == pytest.approx(1.0, abs=0.12)
+    assert s.loc["guided", "estimate"] == pytest.approx(1.0, abs=0.2)
+
+
+def test_weight_bands() -> None:
+    design = trials.preset("opera1").with_(weight_range=(90.0, 200.0))
+    bank = trials.build_bank(design, 200, SEED)
+    assert bank.effect["ocrelizumab"].shape == (200, 96)
+    pop = trials.bank_population(design, 200, SEED)
+    assert pop.covariates["WT"].min() >= 90.0
+    with pytest.raises(DesignError, match="widen the band"):
+        trials.bank_population(trials.preset("opera1").with_(weight_range=(200.0, 201.0)), 100,
+                               SEED)
+    with pytest.raises(DesignError, match="weight_range"):
+        trials.preset("opera1").with_(weight_range=(80.0, 60.0))
+    with pytest.raises(DesignError, match="guided threshold"):
+        Arm("g", "ocrelizumab", "iv", guided={"threshold": -1})

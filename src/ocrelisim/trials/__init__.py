@@ -20,6 +20,7 @@ from ._power import power_curve as power_curve
 from ._power import sample_size as sample_size
 from ._run import PatientBank as PatientBank
 from ._run import TrialResult as TrialResult
+from ._run import bank_population as bank_population
 from ._run import build_bank as build_bank
 from ._run import run_trial as run_trial
 from ._run import simulate_replicate as simulate_replicate
@@ -33,6 +34,7 @@ __all__ = [
     "PatientBank",
     "TrialDesign",
     "TrialResult",
+    "bank_population",
     "build_bank",
     "cox",
     "negbin",

@@ -44,13 +44,20 @@ class Arm:
         ``"300 mg IV d0, d14; 600 mg IV q24w x4 from d168"``.
     rate_ratios : mapping, optional
         Comparator only: multipliers of the untreated rates by mechanism (``relapse``, ``gd``,
-        ``t2``, ``pira``); missing mechanisms are 1 (no effect).
+        ``t2``, ``pira``, ``walk``); missing mechanisms are 1 (no effect).
+    guided : mapping, optional
+        Ocrelizumab only: B-cell-guided redosing after ``regimen``. A 600 mg IV label infusion
+        is given at the first monitoring visit where CD19+ B cells are at or above
+        ``threshold`` (cells/µL, default 10), visits every ``check_every`` weeks (default 4)
+        from ``earliest`` weeks (default 24) after the previous dose. No rule of this kind
+        is published for ocrelizumab (facts §2.3); the defaults are assumptions.
     """
 
     name: str
     treatment: str
     regimen: str | None = None
     rate_ratios: Mapping[str, float] | None = None
+    guided: Mapping[str, float] | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name.strip():
@@ -87,17 +94,45 @@ class Arm:
                                                      for k, v in self.rate_ratios.items()})
         elif self.rate_ratios is not None:
             raise DesignError(f"arm {self.name!r}: rate_ratios are only for comparator arms")
+        if self.guided is not None:
+            if self.treatment != "ocrelizumab":
+                raise DesignError(f"arm {self.name!r}: guided redosing is for ocrelizumab arms")
+            object.__setattr__(self, "guided", _guided_rule(self.name, self.guided))
 
     def regimen_for(self, weeks: int) -> Regimen:
-        """The ocrelizumab regimen, presets extended to cover ``weeks`` of follow-up."""
+        """The ocrelizumab regimen, presets extended to cover ``weeks`` of follow-up (for a
+        guided arm: the regimen as given, the start before guided doses)."""
         if self.regimen is None:
             raise DesignError(f"arm {self.name!r} has no regimen ({self.treatment})")
-        if self.regimen not in PRESETS:
+        if self.regimen not in PRESETS or self.guided is not None:
+            if self.regimen in PRESETS:
+                return Regimen.preset(self.regimen, 0)
             return Regimen.parse(self.regimen)
         doses = 0
         while Regimen.preset(self.regimen, doses + 1)[-1].time < weeks * 7.0:
             doses += 1
         return Regimen.preset(self.regimen, doses)
+
+
+GUIDED_DEFAULTS = {"threshold": 10.0, "check_every": 4.0, "earliest": 24.0}
+"""B-cell-guided redosing defaults: cells/µL, weeks, weeks (assumptions; no published rule)."""
+
+
+def _guided_rule(arm: str, rule: Mapping[str, float]) -> dict[str, float]:
+    if not isinstance(rule, Mapping):
+        raise DesignError(f"arm {arm!r}: guided must be a mapping such as "
+                          f"{{threshold: 10, check_every: 4, earliest: 24}}")
+    bad = sorted(set(rule) - set(GUIDED_DEFAULTS))
+    if bad:
+        raise DesignError(f"arm {arm!r}: unknown guided keys {bad}; use "
+                          f"{', '.join(GUIDED_DEFAULTS)}")
+    out = {**GUIDED_DEFAULTS, **rule}
+    for k, v in out.items():
+        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) \
+                or v <= 0:
+            raise DesignError(f"arm {arm!r}: guided {k} = {v!r} must be a positive number "
+                              f"(threshold in cells/µL, check_every and earliest in weeks)")
+    return {k: float(v) for k, v in out.items()}
 
 
 def _whole(name: str, value: object, lo: int) -> int:
@@ -135,6 +170,8 @@ class TrialDesign:
         Two-sided significance level for power.
     published : mapping, optional
         Endpoint → published values for reports and tests (see :data:`PUBLISHED`).
+    weight_range : (float, float), optional
+        Enrol only patients with body weight in ``[low, high)`` kg (weight-band scenarios).
     """
 
     name: str
@@ -149,6 +186,7 @@ class TrialDesign:
     mri_weeks: tuple[int, ...] = (24, 48, 96)
     alpha: float = 0.05
     published: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    weight_range: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         if self.disease not in DISEASES:
@@ -195,6 +233,13 @@ class TrialDesign:
                               f"{self.weeks} weeks; set mri_weeks")
         if not (isinstance(self.alpha, float | int) and 0.0 < self.alpha < 1.0):
             raise DesignError(f"alpha = {self.alpha!r} must lie in (0, 1)")
+        if self.weight_range is not None:
+            lo_hi = tuple(self.weight_range)
+            if len(lo_hi) != 2 or not all(isinstance(w, int | float) and math.isfinite(w)
+                                          for w in lo_hi) or not 0 < lo_hi[0] < lo_hi[1]:
+                raise DesignError(f"weight_range = {self.weight_range!r} must be [low, high] kg "
+                                  f"with 0 < low < high")
+            object.__setattr__(self, "weight_range", (float(lo_hi[0]), float(lo_hi[1])))
 
     def _check_allocation(self, n_arms: int) -> tuple[float, ...]:
         alloc = tuple(self.allocation)
@@ -242,7 +287,7 @@ class TrialDesign:
         if not isinstance(spec, Mapping):
             raise DesignError("a design must be a mapping of keys (name, disease, arms, ...)")
         allowed = {"name", "disease", "arms", "allocation", "n", "weeks", "endpoints", "control",
-                   "visit_every", "mri_weeks", "alpha", "preset"}
+                   "visit_every", "mri_weeks", "alpha", "weight_range", "preset"}
         bad = sorted(set(spec) - allowed)
         if bad:
             raise DesignError(f"unknown design keys {bad}; allowed: {sorted(allowed)}")
@@ -264,17 +309,17 @@ class TrialDesign:
                 continue
             if not isinstance(a, Mapping):
                 raise DesignError(f"arm {a!r} must be a mapping with name and treatment")
-            extra = sorted(set(a) - {"name", "treatment", "regimen", "rate_ratios"})
+            extra = sorted(set(a) - {"name", "treatment", "regimen", "rate_ratios", "guided"})
             if extra or "name" not in a or "treatment" not in a:
                 raise DesignError(f"arm {dict(a)!r}: needs name and treatment, and may have "
-                                  f"regimen or rate_ratios only")
+                                  f"regimen, guided or rate_ratios only")
             arms.append(Arm(**a))
         data["arms"] = tuple(arms)
-        for key in ("allocation", "endpoints", "mri_weeks"):
-            if key in data and (isinstance(data[key], str)
-                                or not isinstance(data[key], Sequence)):
+        for key in ("allocation", "endpoints", "mri_weeks", "weight_range"):
+            if data.get(key) is not None and (isinstance(data[key], str)
+                                              or not isinstance(data[key], Sequence)):
                 raise DesignError(f"{key} must be a list")
-            if key in data:
+            if key in data and data[key] is not None:
                 data[key] = tuple(data[key])
         data.setdefault("name", "custom design")
         return cls(**data)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from multiprocessing import get_all_start_methods, get_context
@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._types import Float2D
+from .._types import Float1D, Float2D
 from ..errors import DesignError
 from ..outcomes import (
     Outcomes,
@@ -37,6 +37,7 @@ from ..outcomes import (
 )
 from ..parameters import DISEASE, IMMUNE, DiseaseParameters, ImmuneParameters
 from ..population import Population
+from ..regimens import MAINTENANCE_DOSE, IVInfusion, Regimen
 from ._analysis import Row, analyse
 from ._design import TrialDesign
 
@@ -49,13 +50,64 @@ class PatientBank:
     """Weekly delayed B-cell depletion (0..1) of simulated patients, per ocrelizumab arm.
 
     ``effect[arm_name]`` has shape (size, weeks); week ``w`` is the mean over days
-    ``7w .. 7w + 6``.
+    ``7w .. 7w + 6``. ``doses[arm_name]`` counts each patient's doses within the follow-up.
     """
 
     effect: dict[str, Float2D]
+    doses: dict[str, Float1D]
     size: int
     weeks: int
     seed: int
+
+
+_MAX_DRAWS = 64  # a weight band may keep 1/64 of the sampled population at least
+
+
+def bank_population(design: TrialDesign, size: int, seed: int) -> Population:
+    """``size`` patients of the design's disease, within its weight band if it has one."""
+    if design.weight_range is None:
+        return Population.sample(size, design.disease, seed=seed)
+    lo, hi = design.weight_range
+    draws = 2 * size
+    while True:
+        pop = Population.sample(draws, design.disease, seed=seed)
+        w = pop.covariates["WT"].to_numpy()
+        keep = np.flatnonzero((w >= lo) & (w < hi))
+        if keep.size >= size:
+            return pop.subset(keep[:size])
+        if draws >= _MAX_DRAWS * size:
+            raise DesignError(
+                f"weight_range [{lo:g}, {hi:g}) kg keeps {keep.size} of {draws} sampled "
+                f"{design.disease} patients; widen the band (weights are log-normal by sex, "
+                f"medians 68 and 83 kg)")
+        draws *= 2
+
+
+def _guided_regimens(start: Regimen, rule: Mapping[str, float], pop: Population,
+                     days: int, immune: ImmuneParameters) -> list[Regimen]:
+    """Per-patient regimens: ``start`` plus 600 mg IV whenever B cells reach the threshold at
+    a monitoring visit (simulate, add the next dose where due, repeat)."""
+    from ..simulate import simulate
+
+    regimens = [start] * pop.n
+    last = np.full(pop.n, start[-1].time)
+    times = np.arange(0.0, days + 1.0)
+    active = np.ones(pop.n, dtype=bool)
+    while active.any():
+        res = simulate(regimens, pop, times, model="immune", variables=["B"], immune=immune)
+        b = res["B"]
+        active[:] = False
+        for i in range(pop.n):
+            checks = last[i] + 7.0 * (rule["earliest"]
+                                      + rule["check_every"] * np.arange(0, days // 7 + 1))
+            checks = checks[checks <= days]
+            due = checks[b[i, checks.astype(np.int64)] >= rule["threshold"]]
+            if due.size:
+                t = float(due[0])
+                regimens[i] = regimens[i] + Regimen((IVInfusion.label(t, MAINTENANCE_DOSE.value),))
+                last[i] = t
+                active[i] = True
+    return regimens
 
 
 def build_bank(design: TrialDesign, size: int = DEFAULT_BANK, seed: int = 0, *,
@@ -68,21 +120,28 @@ def build_bank(design: TrialDesign, size: int = DEFAULT_BANK, seed: int = 0, *,
         raise DesignError(f"bank_size = {size!r} must be a whole number >= 1")
     days = design.weeks * 7
     times = np.arange(0.0, days + 1.0)
-    pop = Population.sample(size, design.disease, seed=seed)
+    pop = bank_population(design, size, seed)
     effect: dict[str, Float2D] = {}
-    done: dict[str, Float2D] = {}
+    doses: dict[str, Float1D] = {}
+    done: dict[str, tuple[Float2D, Float1D]] = {}
     for arm in design.arms:
         if arm.treatment != "ocrelizumab":
             continue
         regimen = arm.regimen_for(design.weeks)
-        key = str(regimen)
+        key = f"{regimen}|{sorted((arm.guided or {}).items())}"
         if key not in done:
-            res = simulate(regimen, pop, times, model="immune", variables=["B_CYTO"],
+            regimens: Regimen | list[Regimen] = regimen
+            if arm.guided is not None:
+                regimens = _guided_regimens(regimen, arm.guided, pop, days, immune)
+            res = simulate(regimens, pop, times, model="immune", variables=["B_CYTO"],
                            immune=immune)
             delayed = effect_delay(1.0 - res["B_CYTO"], 1.0, params.t_half_effect.value)
-            done[key] = delayed[:, :days].reshape(size, design.weeks, 7).mean(axis=2)
-        effect[arm.name] = done[key]
-    return PatientBank(effect, size, design.weeks, seed)
+            weekly = delayed[:, :days].reshape(size, design.weeks, 7).mean(axis=2)
+            each = [regimens] * size if isinstance(regimens, Regimen) else regimens
+            count = np.array([sum(d.time < days for d in r) for r in each], dtype=np.float64)
+            done[key] = (weekly, count)
+        effect[arm.name], doses[arm.name] = done[key]
+    return PatientBank(effect, doses, size, design.weeks, seed)
 
 
 def _arm_multipliers(design: TrialDesign, bank: PatientBank, arm_index: int, n: int,
