@@ -19,6 +19,7 @@ import pytest
 
 from ocrelisim import trials
 from ocrelisim.errors import DesignError
+from ocrelisim.parameters import DISEASE
 from ocrelisim.trials import Arm, TrialDesign
 
 SEED = 20261129
@@ -251,3 +252,13 @@ def test_weight_bands() -> None:
         trials.preset("opera1").with_(weight_range=(80.0, 60.0))
     with pytest.raises(DesignError, match="guided threshold"):
         Arm("g", "ocrelizumab", "iv", guided={"threshold": -1})
+
+
+def test_pira_effect_is_smaller_than_the_overall_cdp_effect() -> None:
+    # ocrelizumab acts on relapse-associated worsening through relapses and on PIRA through
+    # imax_pira only: the PIRA hazard ratio lies between the CDP hazard ratio and 1
+    design = trials.preset("opera").with_(endpoints=("CDP12", "PIRA12"))
+    s = trials.run_trial(design, 8, SEED, bank_size=BANK, workers=1).summary()
+    hr = s.set_index("endpoint")["estimate"]
+    assert hr["CDP12"] < hr["PIRA12"] < 1.0
+    assert hr["PIRA12"] == pytest.approx(1 - DISEASE.imax_pira.value, abs=0.12)

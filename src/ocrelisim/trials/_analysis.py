@@ -3,7 +3,9 @@
 - ARR, Gd+ and T2 lesions: negative binomial regression of counts on arm with the log of
   follow-up years (or of the number of scans) as offset; rate per arm and rate ratio.
 - CDP: Cox proportional-hazards regression on arm (Efron ties; visit times tie often); share
-  of patients with a confirmed event per arm.
+  of patients with a confirmed event per arm. PIRA12: the same for 12-week confirmed
+  progression without a relapse from 12 weeks before onset to confirmation (progression with
+  relapse activity is censored at its onset).
 - Timed 25-foot walk: share worsened per arm and risk ratio (Katz log interval).
 
 Each analysis returns rows ``(endpoint, arm, control, treated, reference, estimate, lower,
@@ -130,9 +132,10 @@ def analyse(out: Outcomes, arm: np.ndarray, control: int, endpoints: tuple[str, 
                 ex = years[pair] if e == "ARR" else out.scans[pair].astype(float)
                 fit = negbin(counts, ex, t)
                 values = (_rate(counts[t], ex[t]), _rate(counts[~t], ex[~t]))
-            elif e.startswith("CDP"):
-                c = confirm.index(int(e[3:]))
-                tm, ev = out.cdp_time[pair, c], out.cdp_event[pair, c]
+            elif e.startswith(("CDP", "PIRA")):
+                c = confirm.index(int(e.lstrip("CDPIRA")))
+                events = out.cdp_event if e.startswith("CDP") else out.cdp_pira
+                tm, ev = out.cdp_time[pair, c], events[pair, c]
                 fit = cox(tm, ev, t)
                 values = (_share(ev[t]), _share(ev[~t]))
             else:  # T25FW

@@ -22,6 +22,8 @@ ENDPOINTS = {
     "ARR": ("annualised relapse rate", "RMS", "rate ratio, negative binomial regression"),
     "CDP12": ("12-week confirmed disability progression", None, "hazard ratio, Cox regression"),
     "CDP24": ("24-week confirmed disability progression", None, "hazard ratio, Cox regression"),
+    "PIRA12": ("12-week confirmed progression independent of relapse activity", "RMS",
+               "hazard ratio, Cox regression (other progression censored at onset)"),
     "GD": ("Gd-enhancing T1 lesions per scan", "RMS", "rate ratio, negative binomial regression"),
     "T2": ("new/enlarging T2 lesions per scan", "RMS", "rate ratio, negative binomial regression"),
     "T25FW": ("timed 25-foot walk worsened ≥20% at the end", None, "risk ratio"),
