@@ -456,6 +456,10 @@ def _run_trial(spec: str, replicates: int, seed: int, scheduler: str | None,
     design = _design(spec)
     if replicates < 1:
         raise InvalidInputError(f"--replicates = {replicates}; give a whole number >= 1")
+    if bank_size < 1:
+        raise InvalidInputError(f"--bank-size = {bank_size}; give a whole number >= 1")
+    if workers is not None and workers < 1:
+        raise InvalidInputError(f"--workers = {workers}; give a whole number >= 1")
     console.print(f"ocrelisim trial: {design.name}, {replicates} replicates (seed {seed}) "
                   f"{_scheduler_note(scheduler, workers)}. {DISCLAIMER}", soft_wrap=True)
     with _progress(err) as bar:
@@ -465,9 +469,10 @@ def _run_trial(spec: str, replicates: int, seed: int, scheduler: str | None,
     paths = write_trial_report(result, out)
     est, pw = estimates_table(result), power_table(result)
     compact = pd.DataFrame({
-        "Endpoint": [e.split(":")[0] for e in est["Endpoint"]],
-        "Model": est["Model ratio (2.5-97.5%)"], "Published": est["Published ratio (95% CI)"],
-        "Power": pw["Power"]})
+        "Endpoint": est["Endpoint"], "Model": est["Ratio, model (2.5-97.5%)"],
+        "Published": est["Ratio, published (95% CI)"], "Power": pw["Power"]})
+    if "Comparison" in est:
+        compact.insert(1, "Comparison", est["Comparison"])
     _print_table(console, compact, "Ocrelizumab vs control: ratio (model median, 2.5-97.5% "
                                    "of replicates; published 95% CI) and power")
     for path in paths:

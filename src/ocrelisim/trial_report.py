@@ -53,22 +53,27 @@ def schedule_text(design: TrialDesign) -> str:
 
 
 def estimates_table(result: TrialResult) -> pd.DataFrame:
-    """Model (median and 2.5-97.5% of replicate estimates, mean arm values) vs published."""
+    """Model vs published per endpoint: arm values (model: mean over replicates) and the
+    ratio (model: median and 2.5-97.5% of the replicate estimates; published: 95% CI)."""
     rows = []
+    several = len(result.design.arms) > 2
     for r in result.summary().to_dict("records"):
         pub = result.design.published.get(str(r["endpoint"]), {})
         ci = f" ({_fmt(pub['lower'])}-{_fmt(pub['upper'])})" if "lower" in pub else ""
-        rows.append({
-            "Endpoint": f"{r['endpoint']}: {ENDPOINTS[str(r['endpoint'])][0]}",
-            "Comparison": f"{r['arm']} vs {r['control']}",
-            "Model treated": _fmt(r["treated"]), "Published treated": _fmt(r["published_treated"]),
-            "Model control": _fmt(r["reference"]),
-            "Published control": _fmt(r["published_reference"]),
-            "Model ratio (2.5-97.5%)": f"{_fmt(r['estimate'])} ({_fmt(r['estimate_2.5%'])}-"
-                                       f"{_fmt(r['estimate_97.5%'])})",
-            "Published ratio (95% CI)": _fmt(r["published_estimate"]) + ci if pub else "–",
+        row = {"Endpoint": str(r["endpoint"])}
+        if several:
+            row["Comparison"] = f"{r['arm']} vs {r['control']}"
+        row.update({
+            "Treated: model / published": f"{_fmt(r['treated'])} / "
+                                          f"{_fmt(r['published_treated'])}",
+            "Control: model / published": f"{_fmt(r['reference'])} / "
+                                          f"{_fmt(r['published_reference'])}",
+            "Ratio, model (2.5-97.5%)": f"{_fmt(r['estimate'])} ({_fmt(r['estimate_2.5%'])}-"
+                                        f"{_fmt(r['estimate_97.5%'])})",
+            "Ratio, published (95% CI)": _fmt(r["published_estimate"]) + ci if pub else "–",
             "Source": pub.get("source", "–"),
         })
+        rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -76,7 +81,8 @@ def power_table(result: TrialResult) -> pd.DataFrame:
     """Power per endpoint and comparison with its Wilson 95% interval."""
     s = result.summary()
     return pd.DataFrame({
-        "Endpoint": s["endpoint"], "Comparison": s["arm"] + " vs " + s["control"],
+        "Endpoint": [f"{e}: {ENDPOINTS[e][0]}" for e in s["endpoint"]],
+        "Comparison": s["arm"] + " vs " + s["control"],
         "Analysis": [ENDPOINTS[e][2] for e in s["endpoint"]],
         "Power": [f"{p:.3f} ({lo:.3f}-{hi:.3f})" for p, lo, hi in
                   zip(s["power"], s["power_lower"], s["power_upper"], strict=True)],
