@@ -22,6 +22,7 @@ from ocrelisim.outcomes import (
     simulate_outcomes,
 )
 from ocrelisim.parameters import DISEASE, DiseaseParameters
+from ocrelisim.trials._analysis import neda
 
 N = 40_000  # patients per arm
 
@@ -60,6 +61,9 @@ def metrics(p: DiseaseParameters, n: int = N, seed: int = 11) -> dict[str, tuple
                 ratio = (a.sum() / ocr.scans.sum()) / (b.sum() / ctl.scans.sum())
                 out[f"opera {k} ratio"] = (ratio, float(np.mean(pubs)))
             out["opera GD per scan treated"] = (ocr.gd.sum() / ocr.scans.sum(), 0.02)
+            for label, o, v in (("treated", ocr, 0.477), ("control", ctl, 0.271)):
+                out[f"opera NEDA {label}"] = (float(np.nanmean(neda(o, d.confirm, d.weeks))),
+                                              v)
             out["opera CDP12 PIRA share (IFN)"] = (
                 ctl.cdp_pira[:, 0].sum() / max(ctl.cdp_event[:, 0].sum(), 1), float("nan"))
         else:

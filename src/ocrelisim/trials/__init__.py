@@ -10,6 +10,7 @@ from ._analysis import cox as cox
 from ._analysis import negbin as negbin
 from ._analysis import risk_ratio as risk_ratio
 from ._design import ENDPOINTS as ENDPOINTS
+from ._design import HIGHER_IS_BETTER as HIGHER_IS_BETTER
 from ._design import PRESET_NAMES as PRESET_NAMES
 from ._design import PUBLISHED as PUBLISHED
 from ._design import TREATMENTS as TREATMENTS
@@ -27,6 +28,7 @@ from ._run import simulate_replicate as simulate_replicate
 
 __all__ = [
     "ENDPOINTS",
+    "HIGHER_IS_BETTER",
     "PRESET_NAMES",
     "PUBLISHED",
     "TREATMENTS",

@@ -6,7 +6,7 @@
   of patients with a confirmed event per arm. PIRA12: the same for 12-week confirmed
   progression without a relapse from 12 weeks before onset to confirmation (progression with
   relapse activity is censored at its onset).
-- Timed 25-foot walk: share worsened per arm and risk ratio (Katz log interval).
+- Timed 25-foot walk, NEDA: share per arm and risk ratio (Katz log interval).
 
 Each analysis returns rows ``(endpoint, arm, control, treated, reference, estimate, lower,
 upper, p)``; a fit that fails (for example no events at all) gives NaN estimates, never a
@@ -117,11 +117,21 @@ def _share(x: Bool1D | Float1D) -> float:
     return float(x.mean()) if x.size else math.nan
 
 
+def neda(out: Outcomes, confirm: tuple[int, ...], weeks: int) -> Float1D:
+    """No evidence of disease activity over follow-up: no relapse, no 12-week CDP, no Gd+ and
+    no new/enlarging T2 lesion at any scan. 1.0 or 0.0; NaN for a patient who left early
+    without activity (not evaluable)."""
+    active = (out.relapses > 0) | out.cdp_event[:, confirm.index(12)] | (out.gd > 0) \
+        | (out.t2 > 0)
+    return np.where(active, 0.0, np.where(out.followup >= weeks, 1.0, np.nan))
+
+
 def analyse(out: Outcomes, arm: np.ndarray, control: int, endpoints: tuple[str, ...],
-            confirm: tuple[int, ...]) -> list[Row]:
+            confirm: tuple[int, ...], weeks: int) -> list[Row]:
     """Every endpoint, every arm against ``control`` (arm codes are integers)."""
     rows: list[Row] = []
     years = out.followup / WEEKS_PER_YEAR
+    free = neda(out, confirm, weeks) if "NEDA" in endpoints else None
     others = [a for a in np.unique(arm) if a != control]
     for a in others:
         pair = (arm == a) | (arm == control)
@@ -138,8 +148,8 @@ def analyse(out: Outcomes, arm: np.ndarray, control: int, endpoints: tuple[str, 
                 tm, ev = out.cdp_time[pair, c], events[pair, c]
                 fit = cox(tm, ev, t)
                 values = (_share(ev[t]), _share(ev[~t]))
-            else:  # T25FW
-                w = out.t25_worse[pair]
+            else:  # T25FW, NEDA: shares and risk ratio
+                w = out.t25_worse[pair] if e == "T25FW" or free is None else free[pair]
                 fit = risk_ratio(w, t)
                 values = (_share(w[t]), _share(w[~t]))
             rows.append({"endpoint": e, "arm": int(a), "control": control,

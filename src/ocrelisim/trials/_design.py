@@ -27,8 +27,12 @@ ENDPOINTS = {
     "GD": ("Gd-enhancing T1 lesions per scan", "RMS", "rate ratio, negative binomial regression"),
     "T2": ("new/enlarging T2 lesions per scan", "RMS", "rate ratio, negative binomial regression"),
     "T25FW": ("timed 25-foot walk worsened ≥20% at the end", None, "risk ratio"),
+    "NEDA": ("no evidence of disease activity (no relapse, 12-week CDP, Gd+ or new/enlarging "
+             "T2 lesion)", "RMS", "risk ratio"),
 }
 """Endpoint code → (description, disease it needs or None, analysis)."""
+HIGHER_IS_BETTER = frozenset({"NEDA"})
+"""Endpoints whose ratio favours the treated arm when above 1."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,7 +234,7 @@ class TrialDesign:
         if list(scans) != sorted(set(scans)):
             raise DesignError(f"mri_weeks {list(scans)} must be increasing")
         object.__setattr__(self, "mri_weeks", scans)
-        if {"GD", "T2"} & set(endpoints) and not [s for s in scans if s <= self.weeks]:
+        if {"GD", "T2", "NEDA"} & set(endpoints) and not [s for s in scans if s <= self.weeks]:
             raise DesignError("lesion endpoints need at least one MRI scan within the "
                               f"{self.weeks} weeks; set mri_weeks")
         if not (isinstance(self.alpha, float | int) and 0.0 < self.alpha < 1.0):
@@ -366,6 +370,8 @@ PUBLISHED: dict[str, dict[str, dict[str, Any]]] = {
                   "upper": 0.81, "source": "[S12]", "note": "pooled"},
         "CDP24": {"treated": 0.069, "control": 0.105, "estimate": 0.60, "lower": 0.43,
                   "upper": 0.84, "source": "[S12]", "note": "pooled"},
+        "NEDA": {"treated": 0.477, "control": 0.271, "estimate": 0.477 / 0.271,
+                 "source": "[S43]", "note": "mITT, 96 weeks; not used for calibration"},
     },
     "oratorio": {
         "CDP12": {"treated": 0.329, "control": 0.393, "estimate": 0.76, "lower": 0.59,
@@ -400,7 +406,7 @@ def preset(name: str) -> TrialDesign:
         return replace(_rms("opera2", 835, rms_all), name="OPERA II",
                        published=PUBLISHED["opera2"])
     if key == "opera":
-        return replace(_rms("opera", 1656, ("ARR", "CDP12", "CDP24")),
+        return replace(_rms("opera", 1656, ("ARR", "CDP12", "CDP24", "NEDA")),
                        name="OPERA I + II (pooled)", published=PUBLISHED["opera"])
     if key == "oratorio":
         return TrialDesign(

@@ -39,7 +39,7 @@ from ..parameters import DISEASE, IMMUNE, DiseaseParameters, ImmuneParameters
 from ..population import Population
 from ..regimens import MAINTENANCE_DOSE, IVInfusion, Regimen
 from ._analysis import Row, analyse
-from ._design import TrialDesign
+from ._design import HIGHER_IS_BETTER, TrialDesign
 
 Progress = Callable[[int, int], None]
 DEFAULT_BANK = 4000
@@ -171,7 +171,7 @@ def _rows(design: TrialDesign, bank: PatientBank, seed: int, replicate: int,
           params: DiseaseParameters) -> list[Row]:
     out, arm = simulate_replicate(design, bank, seed, replicate, params)
     control = [a.name for a in design.arms].index(design.control)
-    rows = analyse(out, arm, control, design.endpoints, design.confirm)
+    rows = analyse(out, arm, control, design.endpoints, design.confirm, design.weeks)
     for r in rows:
         r["replicate"] = replicate
     return rows
@@ -271,15 +271,17 @@ class TrialResult:
 
     def summary(self) -> pd.DataFrame:
         """Per endpoint and comparison: mean rates/shares, median estimate with the 2.5-97.5
-        percentiles over replicates, power with a Wilson 95% interval, failed fits, and the
-        published values where the design has them."""
+        percentiles over replicates, power (significant in favour of the treated arm: ratio
+        below 1, above 1 for NEDA) with a Wilson 95% interval, failed fits, and the published
+        values where the design has them."""
         from statsmodels.stats.proportion import proportion_confint
 
         names = [a.name for a in self.design.arms]
         rows = []
         for (e, a), g in self.table.groupby(["endpoint", "arm"], sort=False):
             ok = g["estimate"].notna()
-            sig = int(((g["p"] < self.design.alpha) & (g["estimate"] < 1.0)).sum())
+            better = g["estimate"] > 1.0 if e in HIGHER_IS_BETTER else g["estimate"] < 1.0
+            sig = int(((g["p"] < self.design.alpha) & better).sum())
             lo, hi = proportion_confint(sig, len(g), alpha=0.05, method="wilson")
             pub = self.design.published.get(str(e), {})
             rows.append({
