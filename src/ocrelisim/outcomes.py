@@ -175,8 +175,8 @@ class Outcomes:
     edss0: Float1D             # baseline (observed) EDSS
     edss_last: Float1D         # EDSS at the last visit
     cdp_time: Float2D          # (n, n_confirm) onset week of CDP or censoring week
-    cdp_event: Bool2D      # (n, n_confirm) True if confirmed
-    cdp_pira: Bool2D       # (n, n_confirm) confirmed with no relapse from 12 weeks
+    cdp_event: Bool2D          # (n, n_confirm) True if confirmed
+    cdp_pira: Bool2D           # (n, n_confirm) confirmed with no relapse from 12 weeks
     #                            before onset to confirmation (progression independent of
     #                            relapse activity)
     t25_worse: Float1D         # 1.0 if the timed walk worsened by the threshold at the end,
@@ -196,7 +196,8 @@ def simulate_outcomes(rng: np.random.Generator, multipliers: dict[str, Float2D],
     rng : numpy.random.Generator
         The only source of randomness (same generator state → same outcomes).
     multipliers : dict
-        ``{"relapse", "gd", "t2", "pira"}`` → array (n, schedule.weeks) of rate multipliers.
+        ``{"relapse", "gd", "t2", "pira", "walk"}`` → array (n, schedule.weeks) of rate
+        multipliers.
     disease : {"RMS", "PPMS"}
         RMS has relapses, relapse-associated worsening and lesions; PPMS progresses by PIRA
         only (relapses and new lesions are not modelled for PPMS).

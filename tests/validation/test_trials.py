@@ -201,6 +201,8 @@ BAD = [
     ({"disease": "SPMS"}, "disease 'SPMS'"),
     ({"control": "nobody"}, "control 'nobody'"),
     ({"endpoints": ()}, "at least one endpoint"),
+    ({"weeks": 60}, "MRI week 96 is after the end"),
+    ({"endpoints": ("T25FW",)}, "needs disease PPMS"),
 ]
 
 

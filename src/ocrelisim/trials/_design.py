@@ -26,7 +26,7 @@ ENDPOINTS = {
                "hazard ratio, Cox regression (other progression censored at onset)"),
     "GD": ("Gd-enhancing T1 lesions per scan", "RMS", "rate ratio, negative binomial regression"),
     "T2": ("new/enlarging T2 lesions per scan", "RMS", "rate ratio, negative binomial regression"),
-    "T25FW": ("timed 25-foot walk worsened ≥20% at the end", None, "risk ratio"),
+    "T25FW": ("timed 25-foot walk worsened ≥20% at the end", "PPMS", "risk ratio"),
     "NEDA": ("no evidence of disease activity (no relapse, 12-week CDP, Gd+ or new/enlarging "
              "T2 lesion)", "RMS", "risk ratio"),
 }
@@ -170,8 +170,8 @@ class TrialDesign:
         Name of the reference arm (default: the last arm).
     visit_every : int
         EDSS visits every this many weeks (12 in OPERA and ORATORIO).
-    mri_weeks : sequence of int
-        On-treatment MRI scan weeks (RMS lesion endpoints).
+    mri_weeks : sequence of int, optional
+        On-treatment MRI scan weeks (RMS lesion endpoints); default every 24 weeks.
     alpha : float
         Two-sided significance level for power.
     published : mapping, optional
@@ -189,7 +189,7 @@ class TrialDesign:
     endpoints: tuple[str, ...]
     control: str = ""
     visit_every: int = 12
-    mri_weeks: tuple[int, ...] = (24, 48, 96)
+    mri_weeks: tuple[int, ...] | None = None
     alpha: float = 0.05
     published: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     weight_range: tuple[float, float] | None = None
@@ -230,9 +230,15 @@ class TrialDesign:
                     f"weeks = {self.weeks} is too short for {w}-week confirmed progression: "
                     f"a progression must be seen at a visit and confirmed {w} weeks later; use "
                     f"at least {w + self.visit_every} weeks")
-        scans = tuple(int(_whole("mri week", s, 1)) for s in self.mri_weeks)
+        if self.mri_weeks is None:  # default: every 24 weeks
+            scans = tuple(range(24, self.weeks + 1, 24))
+        else:
+            scans = tuple(int(_whole("mri week", s, 1)) for s in self.mri_weeks)
         if list(scans) != sorted(set(scans)):
             raise DesignError(f"mri_weeks {list(scans)} must be increasing")
+        if scans and scans[-1] > self.weeks:
+            raise DesignError(f"MRI week {scans[-1]} is after the end of follow-up (week "
+                              f"{self.weeks}); drop it from mri_weeks or lengthen weeks")
         object.__setattr__(self, "mri_weeks", scans)
         if {"GD", "T2", "NEDA"} & set(endpoints) and not [s for s in scans if s <= self.weeks]:
             raise DesignError("lesion endpoints need at least one MRI scan within the "
@@ -271,8 +277,7 @@ class TrialDesign:
 
     @property
     def schedule(self) -> Schedule:
-        return Schedule(self.weeks, self.visit_every,
-                        tuple(s for s in self.mri_weeks if s <= self.weeks), self.confirm)
+        return Schedule(self.weeks, self.visit_every, tuple(self.mri_weeks or ()), self.confirm)
 
     def arm_sizes(self) -> tuple[int, ...]:
         """Patients per arm: ``n`` split by allocation (largest remainder, ties to first)."""
