@@ -11,6 +11,7 @@ Replicate counts are small (fixed seeds) to keep the suite fast; the calibration
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -202,6 +203,7 @@ BAD = [
     ({"control": "nobody"}, "control 'nobody'"),
     ({"endpoints": ()}, "at least one endpoint"),
     ({"weeks": 60}, "MRI week 96 is after the end"),
+    ({"dropout": -0.1}, "dropout = -0.1"),
     ({"endpoints": ("T25FW",)}, "needs disease PPMS"),
 ]
 
@@ -250,6 +252,16 @@ def test_b_cell_guided_and_extended_dosing_keep_the_effect_with_fewer_doses() ->
     s = trials.run_trial(design, 3, SEED, bank=bank, workers=1).summary().set_index("arm")
     assert s.loc["extended", "estimate"] == pytest.approx(1.0, abs=0.12)
     assert s.loc["guided", "estimate"] == pytest.approx(1.0, abs=0.2)
+
+
+def test_design_dropout_shortens_follow_up() -> None:
+    bank = trials.build_bank(trials.preset("opera1"), 100, SEED)
+    none, _ = trials.simulate_replicate(trials.preset("opera1").with_(dropout=0.0), bank, 1, 0)
+    many, _ = trials.simulate_replicate(trials.preset("opera1").with_(dropout=0.5), bank, 1, 0)
+    assert np.all(none.followup == 96)
+    # exponential dropout 0.5/year: share completing 96 weeks = exp(−0.5·96/52.18) ≈ 0.40
+    assert np.mean(many.followup == 96) == pytest.approx(math.exp(-0.5 * 96 / (365.25 / 7)),
+                                                         abs=0.05)
 
 
 def test_weight_bands() -> None:

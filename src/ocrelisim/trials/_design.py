@@ -11,6 +11,7 @@ from typing import Any, Self
 
 from ..errors import DesignError, RegimenError
 from ..outcomes import MECHANISMS, Schedule
+from ..parameters import DiseaseParameters
 from ..population import DISEASES
 from ..regimens import PRESETS, Regimen
 
@@ -178,6 +179,9 @@ class TrialDesign:
         Endpoint → published values for reports and tests (see :data:`PUBLISHED`).
     weight_range : (float, float), optional
         Enrol only patients with body weight in ``[low, high)`` kg (weight-band scenarios).
+    dropout : float, optional
+        Dropout hazard per year, every arm (default: ``DiseaseParameters.dropout_rms`` or
+        ``dropout_ppms``, assumptions).
     """
 
     name: str
@@ -193,6 +197,7 @@ class TrialDesign:
     alpha: float = 0.05
     published: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     weight_range: tuple[float, float] | None = None
+    dropout: float | None = None
 
     def __post_init__(self) -> None:
         if self.disease not in DISEASES:
@@ -245,6 +250,10 @@ class TrialDesign:
                               f"{self.weeks} weeks; set mri_weeks")
         if not (isinstance(self.alpha, float | int) and 0.0 < self.alpha < 1.0):
             raise DesignError(f"alpha = {self.alpha!r} must lie in (0, 1)")
+        if self.dropout is not None and (
+                isinstance(self.dropout, bool) or not isinstance(self.dropout, int | float)
+                or not 0.0 <= self.dropout <= 2.0):
+            raise DesignError(f"dropout = {self.dropout!r} per year must lie in [0, 2]")
         if self.weight_range is not None:
             lo_hi = tuple(self.weight_range)
             if len(lo_hi) != 2 or not all(isinstance(w, int | float) and math.isfinite(w)
@@ -279,6 +288,13 @@ class TrialDesign:
     def schedule(self) -> Schedule:
         return Schedule(self.weeks, self.visit_every, tuple(self.mri_weeks or ()), self.confirm)
 
+    def disease_parameters(self, params: DiseaseParameters) -> DiseaseParameters:
+        """``params`` with this design's dropout, if it sets one."""
+        if self.dropout is None:
+            return params
+        key = "dropout_rms" if self.disease == "RMS" else "dropout_ppms"
+        return params.replace(**{key: float(self.dropout)})
+
     def arm_sizes(self) -> tuple[int, ...]:
         """Patients per arm: ``n`` split by allocation (largest remainder, ties to first)."""
         exact = [self.n * a for a in self.allocation]
@@ -298,7 +314,7 @@ class TrialDesign:
         if not isinstance(spec, Mapping):
             raise DesignError("a design must be a mapping of keys (name, disease, arms, ...)")
         allowed = {"name", "disease", "arms", "allocation", "n", "weeks", "endpoints", "control",
-                   "visit_every", "mri_weeks", "alpha", "weight_range", "preset"}
+                   "visit_every", "mri_weeks", "alpha", "weight_range", "dropout", "preset"}
         bad = sorted(set(spec) - allowed)
         if bad:
             raise DesignError(f"unknown design keys {bad}; allowed: {sorted(allowed)}")

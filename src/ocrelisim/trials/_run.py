@@ -159,6 +159,7 @@ def simulate_replicate(design: TrialDesign, bank: PatientBank, seed: int, replic
                        params: DiseaseParameters = DISEASE) -> tuple[Outcomes, np.ndarray]:
     """Patient outcomes of one replicate and each patient's arm index."""
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(replicate,)))
+    params = design.disease_parameters(params)
     parts, codes = [], []
     for i, n in enumerate(design.arm_sizes()):
         mult = _arm_multipliers(design, bank, i, n, rng, params)
