@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 from ocrelisim import trials
-from ocrelisim.errors import DesignError
+from ocrelisim.errors import DesignError, InvalidInputError
 from ocrelisim.parameters import DISEASE
 from ocrelisim.trials import Arm, TrialDesign
 
@@ -235,6 +235,8 @@ def test_bad_arms_and_files(tmp_path: Path) -> None:
         trials.run_trial(trials.preset("opera1"), 0)
     with pytest.raises(DesignError, match="unknown trial preset"):
         trials.preset("ascleiad")
+    with pytest.raises(InvalidInputError, match="Dask scheduler address"):
+        trials.run_trial(trials.preset("opera1"), 1, bank_size=5, scheduler="  ")
 
 
 def test_b_cell_guided_and_extended_dosing_keep_the_effect_with_fewer_doses() -> None:

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .._types import Float1D, Float2D
-from ..errors import DesignError
+from ..errors import DesignError, InvalidInputError
 from ..outcomes import (
     Outcomes,
     concat,
@@ -201,6 +201,21 @@ def _run_in_worker(replicates: Sequence[int]) -> list[Row]:
     return run_chunk(_WORKER_PAYLOAD, replicates)
 
 
+def _connect(address: object) -> Any:
+    """A Dask client for ``address``, or a clear error naming the address."""
+    from distributed import Client
+
+    if not isinstance(address, str) or not address.strip():
+        raise InvalidInputError(f"scheduler = {address!r}: give a Dask scheduler address such "
+                                f"as 'tcp://host:8786' or a distributed.Client")
+    try:
+        return Client(address, timeout=10)  # type: ignore[no-untyped-call]
+    except (OSError, TimeoutError, ValueError) as err:
+        raise InvalidInputError(f"could not connect to the Dask scheduler at {address!r} "
+                                f"({err}); check the address and that the scheduler is "
+                                f"running") from None
+
+
 def _chunks(n: int, workers: int) -> list[list[int]]:
     size = max(1, math.ceil(n / (workers * 8)))
     return [list(range(i, min(n, i + size))) for i in range(0, n, size)]
@@ -214,10 +229,9 @@ def _execute(payload: Payload, replicates: int, workers: int, scheduler: Any,
         from distributed import Client
         from distributed import as_completed as dask_completed
 
-        client = scheduler if isinstance(scheduler, Client) \
-            else Client(scheduler)  # type: ignore[no-untyped-call]
+        client = scheduler if isinstance(scheduler, Client) else _connect(scheduler)
         try:
-            [shared] = client.scatter([payload], broadcast=True)  # type: ignore[no-untyped-call]
+            [shared] = client.scatter([payload], broadcast=True)
             futures = [client.submit(run_chunk, shared, c, pure=False) for c in chunks]
             for fut in dask_completed(futures):  # type: ignore[no-untyped-call]
                 rows = fut.result()
@@ -227,7 +241,7 @@ def _execute(payload: Payload, replicates: int, workers: int, scheduler: Any,
                 yield rows
         finally:
             if not isinstance(scheduler, Client):
-                client.close()  # type: ignore[no-untyped-call]
+                client.close()
         return
     if workers <= 1:
         for c in chunks:
