@@ -407,12 +407,14 @@ PUBLISHED: dict[str, dict[str, dict[str, Any]]] = {
 hazard or risk ratio, ocrelizumab vs control) and confidence limits where the dossier has them."""
 
 
-def _rms(name: str, n: int, endpoints: tuple[str, ...]) -> TrialDesign:
+def _opera(key: str, title: str, n: int, endpoints: tuple[str, ...]) -> TrialDesign:
+    """OPERA I/II [S12]: RMS, ocrelizumab IV (label) vs IFN β-1a 44 µg, 1:1, 96 weeks, EDSS
+    every 12 weeks, MRI at weeks 24, 48 and 96."""
     return TrialDesign(
-        name=name, disease="RMS",
+        name=title, disease="RMS",
         arms=(Arm("ocrelizumab", "ocrelizumab", _IV), Arm("interferon β-1a", "interferon")),
         allocation=(1, 1), n=n, weeks=96, endpoints=endpoints, mri_weeks=(24, 48, 96),
-        published=PUBLISHED[name.split()[0].lower().replace(" ", "")])
+        published=PUBLISHED[key])
 
 
 def preset(name: str) -> TrialDesign:
@@ -422,13 +424,11 @@ def preset(name: str) -> TrialDesign:
     key = name.lower().replace(" ", "").replace("_", "").replace("-", "")
     rms_all = ("ARR", "CDP12", "CDP24", "GD", "T2")
     if key == "opera1":
-        return replace(_rms("opera1", 821, rms_all), name="OPERA I", published=PUBLISHED["opera1"])
+        return _opera(key, "OPERA I", 821, rms_all)
     if key == "opera2":
-        return replace(_rms("opera2", 835, rms_all), name="OPERA II",
-                       published=PUBLISHED["opera2"])
+        return _opera(key, "OPERA II", 835, rms_all)
     if key == "opera":
-        return replace(_rms("opera", 1656, ("ARR", "CDP12", "CDP24", "NEDA")),
-                       name="OPERA I + II (pooled)", published=PUBLISHED["opera"])
+        return _opera(key, "OPERA I + II (pooled)", 1656, ("ARR", "CDP12", "CDP24", "NEDA"))
     if key == "oratorio":
         return TrialDesign(
             name="ORATORIO", disease="PPMS",
