@@ -148,6 +148,11 @@ def _print_exposure(console: Console, table: pd.DataFrame, title: str) -> None:
     _print_table(console, format_exposure_table(table), title)
 
 
+def _print_written(console: Console, paths: Sequence[Path]) -> None:
+    for path in paths:
+        console.print(f"wrote {path}", soft_wrap=True)
+
+
 def _print_table(console: Console, table: pd.DataFrame, title: str) -> None:
     out = Table(title=title, title_justify="left")
     for col in table.columns:
@@ -222,8 +227,7 @@ def _run_demo(out: Path, n: int, seed: int, days: float, disease: str) -> None:
                     "Exposure per dosing cycle, median (5-95%) across patients")
     _print_table(console, repletion,
                  f"B-cell repletion after the last dose (no dose after day {days:g})")
-    for path in (png, png_b, csv, csv_b, html):
-        console.print(f"wrote {path}", soft_wrap=True)
+    _print_written(console, (png, png_b, csv, csv_b, html))
 
 
 @app.command(help=f"Compare label IV, SC and shorter-infusion IV dosing on a default population "
@@ -413,8 +417,7 @@ def _run_immune(regimen_spec: str, n: int, disease: str, seed: int, years: float
                   f"{seed}), {years:g} years. {DISCLAIMER}", soft_wrap=True)
     _print_table(console, table.drop(columns=["Evidence"]),
                  "Immune variables, median (5-95%) across patients (evidence: see the CSV)")
-    for path in (png, csv, html):
-        console.print(f"wrote {path}", soft_wrap=True)
+    _print_written(console, (png, csv, html))
 
 
 @app.command("immune",
@@ -442,6 +445,14 @@ def _design(spec: str) -> TrialDesign:
     return trials.preset(spec)
 
 
+def _check_counts(**counts: int | None) -> None:
+    """Each given option (None: not set) must be a whole number >= 1."""
+    for name, value in counts.items():
+        if value is not None and value < 1:
+            raise InvalidInputError(f"--{name.replace('_', '-')} = {value}; give a whole number "
+                                    f">= 1")
+
+
 def _scheduler_note(scheduler: str | None, workers: int | None) -> str:
     if scheduler:
         return f"on the Dask cluster at {scheduler}"
@@ -454,12 +465,7 @@ def _run_trial(spec: str, replicates: int, seed: int, scheduler: str | None,
 
     console, err = _stdout(), _stderr()
     design = _design(spec)
-    if replicates < 1:
-        raise InvalidInputError(f"--replicates = {replicates}; give a whole number >= 1")
-    if bank_size < 1:
-        raise InvalidInputError(f"--bank-size = {bank_size}; give a whole number >= 1")
-    if workers is not None and workers < 1:
-        raise InvalidInputError(f"--workers = {workers}; give a whole number >= 1")
+    _check_counts(replicates=replicates, bank_size=bank_size, workers=workers)
     console.print(f"ocrelisim trial: {design.name}, {replicates} replicates (seed {seed}) "
                   f"{_scheduler_note(scheduler, workers)}. {DISCLAIMER}", soft_wrap=True)
     with _progress(err) as bar:
@@ -475,8 +481,7 @@ def _run_trial(spec: str, replicates: int, seed: int, scheduler: str | None,
         compact.insert(1, "Comparison", est["Comparison"])
     _print_table(console, compact, "Ocrelizumab vs control: ratio (model median, 2.5-97.5% "
                                    "of replicates; published 95% CI) and power")
-    for path in paths:
-        console.print(f"wrote {path}", soft_wrap=True)
+    _print_written(console, paths)
 
 
 @app.command("trial",
@@ -521,8 +526,7 @@ def _run_power(spec: str, sizes_text: str, replicates: int, seed: int, target: f
     sizes = _sizes(sizes_text)
     if not 0.0 < target < 1.0:
         raise InvalidInputError(f"--target = {target}; give a power in (0, 1)")
-    if replicates < 1:
-        raise InvalidInputError(f"--replicates = {replicates}; give a whole number >= 1")
+    _check_counts(replicates=replicates, workers=workers)
     for n in sizes:  # every size checked before any work starts
         if n < len(design.arms):
             raise InvalidInputError(f"sample size {n} in --sizes is below the number of arms "
@@ -552,8 +556,7 @@ def _run_power(spec: str, sizes_text: str, replicates: int, seed: int, target: f
                                      f"seed {seed}; power with Wilson 95% intervals."])
     _print_table(console, shown, "Power (Wilson 95% interval)")
     _print_table(console, needed, "Sample size")
-    for path in (png, csv, html):
-        console.print(f"wrote {path}", soft_wrap=True)
+    _print_written(console, (png, csv, html))
 
 
 def _fmt_size(n: float) -> str:
