@@ -266,7 +266,8 @@ IMMUNE_MODEL = ModelSpec(
     atol_scale=(1.0,) * len(STATES),
     kernel=kernel,
     sort_column=pk.K10_INF,
-    output_states=tuple(range(1, len(STATES))),
+    output_reads=((pk.CENTRAL,), (_B,), (_T20,), *(((_X2,),) * 7), (_B,), (_IGG,), (_IGM,),
+                  (_IGA,)),
     uniform_column=pk.KDES,
     n_explicit=len(pk.STATES),
 )

@@ -717,6 +717,9 @@ class ModelSpec:
     output_states: tuple[int, ...] | None = None
     """States that ``outputs`` reads; only these are interpolated for dense output (None:
     all)."""
+    output_reads: tuple[tuple[int, ...], ...] | None = None
+    """Per output, the states it reads: when given, only the states behind the stored and
+    reduced outputs are interpolated (the others' outputs are computed but not kept)."""
     uniform_column: int | None = None
     """Kernel parameter column whose value the solver keeps identical within every block
     (blocks are cut where it changes), so ``rhs`` may evaluate functions of it once per block,
@@ -730,6 +733,10 @@ class ModelSpec:
     def __post_init__(self) -> None:
         ns = len(self.states)
         ne = ns if self.n_explicit is None else self.n_explicit
+        if self.output_reads is not None and len(self.output_reads) != len(self.outputs):
+            raise InvalidParameterError(
+                f"model {self.name!r}: output_reads has {len(self.output_reads)} entries for "
+                f"{len(self.outputs)} outputs")
         if not 1 <= ne <= ns or len(self.atol_scale) != ns:
             raise InvalidParameterError(
                 f"model {self.name!r}: n_explicit = {self.n_explicit} and {len(self.atol_scale)} "
@@ -832,8 +839,12 @@ def integrate(spec: ModelSpec, P: Float2D, y0: Float2D, schedules: Schedules, t_
     red[:, 4] = np.nan
     stats = np.zeros((n_blocks, 3), dtype=np.int64)
     atol = options.atol * np.asarray(spec.atol_scale, dtype=np.float64)
-    dense = np.asarray(range(len(spec.states)) if spec.output_states is None
-                       else spec.output_states, dtype=np.int64)
+    if spec.output_reads is not None:
+        needed = {st for i in (*sel.tolist(), *ro.tolist()) for st in spec.output_reads[i]}
+        dense = np.array(sorted(needed), dtype=np.int64)
+    else:
+        dense = np.asarray(range(len(spec.states)) if spec.output_states is None
+                           else spec.output_states, dtype=np.int64)
     events = (_plain(schedules.ev_ptr, np.int64), _plain(schedules.ev_time, np.float64),
               _plain(schedules.ev_cmt, np.int64), _plain(schedules.ev_rate, np.float64),
               _plain(schedules.ev_bolus, np.float64))

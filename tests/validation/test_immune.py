@@ -340,3 +340,15 @@ def test_immune_results_do_not_depend_on_thread_count() -> None:
                         options=SolverOptions(rtol=1e-6, lanes=16, threads=k)) for k in (1, 2)]
     for name in runs[0].names:
         np.testing.assert_allclose(runs[0][name], runs[1][name], rtol=1e-12, atol=0)
+
+
+def test_selected_outputs_equal_the_full_run() -> None:
+    # only the states behind the kept outputs are interpolated; their values must not change
+    pop = oc.Population.sample(70, seed=4)
+    times = np.arange(0.0, 400.0, 1.5)
+    reg = oc.Regimen.preset("iv", 1)
+    full = oc.simulate(reg, pop, times, model="immune")
+    for names in (["B"], ["B_CYTO", "IgM"], ["TREG", "C"]):
+        part = oc.simulate(reg, pop, times, model="immune", variables=names)
+        for name in names:
+            np.testing.assert_array_equal(part[name], full[name])
