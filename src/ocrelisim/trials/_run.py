@@ -342,7 +342,9 @@ def run_trial(design: TrialDesign, replicates: int = 100, seed: int = 0, *,
         A bank built earlier with :func:`build_bank` for the same design weeks and arms (power
         curves reuse one bank across sizes).
     workers : int, optional
-        Local worker processes (default: the CPU count; 1 runs in this process).
+        Local worker processes (default: the CPU count, at most one per 4 replicates; 1 runs
+        in this process). Workers are forked where the platform allows (no ``__main__`` guard
+        needed in scripts), else spawned.
     scheduler : str or distributed.Client, optional
         Dask scheduler address (``"tcp://host:8786"``) or client: replicates run on that
         cluster instead of local processes.
