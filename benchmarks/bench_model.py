@@ -125,7 +125,7 @@ BENCH_MODEL = ModelSpec(
     atol_scale=(1.0, 1.0, 1.0),
     kernel=kernel,
     sort_column=_K10I,
-    output_states=(0, 2),
+    output_reads=((0,), (2,)),
     uniform_column=_KDES,
     n_explicit=2,
 )
@@ -138,5 +138,5 @@ BENCH_MODEL_EXPLICIT = replace(BENCH_MODEL, name="shared-perf-pkpd-explicit",
 BENCH_MODEL_PK = ModelSpec(
     name="shared-perf-pk", states=("central", "peripheral"), outputs=("C",),
     output_units=("mg/L",), atol_scale=(1.0, 1.0), kernel=kernel_pk, sort_column=_K10I,
-    output_states=(0,), uniform_column=_KDES)
+    output_reads=((0,),), uniform_column=_KDES)
 """The PK part alone (C only): the reference throughput for the immune states (issue #4)."""

@@ -121,6 +121,6 @@ PK_MODEL = ModelSpec(
     atol_scale=(1.0, 1.0, 1.0),
     kernel=kernel,
     sort_column=_K10I,
-    output_states=(CENTRAL,),
+    output_reads=((CENTRAL,),),
     uniform_column=_KDES,
 )

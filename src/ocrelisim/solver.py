@@ -485,7 +485,7 @@ def integrate_block(rhs, linear, outputs, first, n, lanes, P, y0, sched, rows, d
 
     ``P``, ``y0`` and ``sched`` are in processing order; results of patient ``i`` go to row
     ``rows[i]`` of ``out`` and of the reduction arrays. ``dense_states``: the states the
-    model's ``outputs`` read (only these are interpolated); ``n_out``: the number of model
+    kept and reduced outputs read (only these are interpolated); ``n_out``: the number of model
     outputs; ``sel``: the indices of the outputs to store, in the order of ``out``'s rows.
 
     The first ``ne`` states are explicit (Dormand–Prince); the others are linear states, advanced
@@ -714,12 +714,10 @@ class ModelSpec:
     sort_column: int | None = None
     """Kernel parameter column used to put patients with similar dynamics in one block (fewer
     lockstep steps); None keeps the input order within each dosing schedule."""
-    output_states: tuple[int, ...] | None = None
-    """States that ``outputs`` reads; only these are interpolated for dense output (None:
-    all)."""
     output_reads: tuple[tuple[int, ...], ...] | None = None
-    """Per output, the states it reads: when given, only the states behind the stored and
-    reduced outputs are interpolated (the others' outputs are computed but not kept)."""
+    """Per output, the states it reads: only the states behind the stored and reduced outputs
+    are interpolated for dense output (the others' outputs are computed but not kept; None:
+    every state)."""
     uniform_column: int | None = None
     """Kernel parameter column whose value the solver keeps identical within every block
     (blocks are cut where it changes), so ``rhs`` may evaluate functions of it once per block,
@@ -839,12 +837,11 @@ def integrate(spec: ModelSpec, P: Float2D, y0: Float2D, schedules: Schedules, t_
     red[:, 4] = np.nan
     stats = np.zeros((n_blocks, 3), dtype=np.int64)
     atol = options.atol * np.asarray(spec.atol_scale, dtype=np.float64)
-    if spec.output_reads is not None:
+    if spec.output_reads is None:
+        dense = np.arange(len(spec.states), dtype=np.int64)
+    else:
         needed = {st for i in (*sel.tolist(), *ro.tolist()) for st in spec.output_reads[i]}
         dense = np.array(sorted(needed), dtype=np.int64)
-    else:
-        dense = np.asarray(range(len(spec.states)) if spec.output_states is None
-                           else spec.output_states, dtype=np.int64)
     events = (_plain(schedules.ev_ptr, np.int64), _plain(schedules.ev_time, np.float64),
               _plain(schedules.ev_cmt, np.int64), _plain(schedules.ev_rate, np.float64),
               _plain(schedules.ev_bolus, np.float64))
