@@ -13,62 +13,47 @@ import warnings
 import numpy as np
 
 from ocrelisim import trials
-from ocrelisim.outcomes import (
-    WEEKS_PER_YEAR,
-    concat,
-    constant_multipliers,
-    drug_multipliers,
-    ifn_rate_ratios,
-    simulate_outcomes,
-)
+from ocrelisim.outcomes import WEEKS_PER_YEAR
 from ocrelisim.parameters import DISEASE, DiseaseParameters
 from ocrelisim.trials._analysis import neda
 
 N = 40_000  # patients per arm
 
 
-def _hr(time: np.ndarray, event: np.ndarray, treated: np.ndarray) -> float:
-    return trials.cox(time, event, treated)["estimate"]
-
-
 def metrics(p: DiseaseParameters, n: int = N, seed: int = 11) -> dict[str, tuple[float, float]]:
-    """(model, published) pairs."""
+    """(model, published) pairs: the preset's arms, 1:1 with ``n`` patients each."""
     out: dict[str, tuple[float, float]] = {}
     for name in ("opera", "oratorio"):
-        d = trials.preset(name)
+        d = trials.preset(name).with_(n=2 * n, allocation=(1, 1))
         bank = trials.build_bank(d, 4000, seed=1, params=p)
-        rng = np.random.default_rng(seed)
-        e = bank.effect["ocrelizumab"][rng.integers(0, bank.size, n)]
-        ocr = simulate_outcomes(rng, drug_multipliers(e, p), d.disease, d.schedule, p)
-        ctl_ratio = ifn_rate_ratios(p) if name == "opera" else {}
-        ctl = simulate_outcomes(rng, constant_multipliers(ctl_ratio, n, d.weeks), d.disease,
-                                d.schedule, p)
-        both = concat([ocr, ctl])
-        t = np.r_[np.ones(n, bool), np.zeros(n, bool)]
+        o, arm = trials.simulate_replicate(d, bank, seed, 0, p)
+        t = arm == 0  # ocrelizumab (the control arm is listed last)
         pub = trials.PUBLISHED[name]
         for c, w in enumerate(d.confirm):
             k = f"CDP{w}"
-            out[f"{name} {k} treated"] = (ocr.cdp_event[:, c].mean(), pub[k]["treated"])
-            out[f"{name} {k} control"] = (ctl.cdp_event[:, c].mean(), pub[k]["control"])
-            out[f"{name} {k} HR"] = (_hr(both.cdp_time[:, c], both.cdp_event[:, c], t),
+            ev = o.cdp_event[:, c]
+            out[f"{name} {k} treated"] = (ev[t].mean(), pub[k]["treated"])
+            out[f"{name} {k} control"] = (ev[~t].mean(), pub[k]["control"])
+            out[f"{name} {k} HR"] = (trials.cox(o.cdp_time[:, c], ev, t)["estimate"],
                                      pub[k]["estimate"])
         if name == "opera":
-            y = both.followup / WEEKS_PER_YEAR
-            out["opera ARR treated"] = (ocr.relapses.sum() / y[t].sum(), 0.16)
-            out["opera ARR control"] = (ctl.relapses.sum() / y[~t].sum(), 0.29)
+            y = o.followup / WEEKS_PER_YEAR
+            out["opera ARR treated"] = (o.relapses[t].sum() / y[t].sum(), 0.16)
+            out["opera ARR control"] = (o.relapses[~t].sum() / y[~t].sum(), 0.29)
+            per_scan = {k: (c[t].sum() / o.scans[t].sum(), c[~t].sum() / o.scans[~t].sum())
+                        for k, c in (("GD", o.gd), ("T2", o.t2))}
             for k, pubs in (("GD", (0.06, 0.05)), ("T2", (0.23, 0.17))):
-                a, b = (ocr.gd, ctl.gd) if k == "GD" else (ocr.t2, ctl.t2)
-                ratio = (a.sum() / ocr.scans.sum()) / (b.sum() / ctl.scans.sum())
-                out[f"opera {k} ratio"] = (ratio, float(np.mean(pubs)))
-            out["opera GD per scan treated"] = (ocr.gd.sum() / ocr.scans.sum(), 0.02)
-            for label, o, v in (("treated", ocr, 0.477), ("control", ctl, 0.271)):
-                out[f"opera NEDA {label}"] = (float(np.nanmean(neda(o, d.confirm, d.weeks))),
-                                              v)
+                out[f"opera {k} ratio"] = (per_scan[k][0] / per_scan[k][1],
+                                           float(np.mean(pubs)))
+            out["opera GD per scan treated"] = (per_scan["GD"][0], 0.02)
+            free = neda(o, d.confirm, d.weeks)
+            out["opera NEDA treated"] = (float(np.nanmean(free[t])), 0.477)
+            out["opera NEDA control"] = (float(np.nanmean(free[~t])), 0.271)
             out["opera CDP12 PIRA share (IFN)"] = (
-                ctl.cdp_pira[:, 0].sum() / max(ctl.cdp_event[:, 0].sum(), 1), float("nan"))
+                o.cdp_pira[~t, 0].sum() / max(o.cdp_event[~t, 0].sum(), 1), float("nan"))
         else:
-            out["oratorio T25FW treated"] = (np.nanmean(ocr.t25_worse), 0.389)
-            out["oratorio T25FW control"] = (np.nanmean(ctl.t25_worse), 0.551)
+            out["oratorio T25FW treated"] = (np.nanmean(o.t25_worse[t]), 0.389)
+            out["oratorio T25FW control"] = (np.nanmean(o.t25_worse[~t]), 0.551)
     return out
 
 
