@@ -270,6 +270,8 @@ IMMUNE_MODEL = ModelSpec(
                   (_IGA,)),
     uniform_column=pk.KDES,
     n_explicit=len(pk.STATES),
+    # B, T20: drug in the central compartment; X1: B; X2: X1; IgG, IgM, IgA: B (see linear()).
+    linear_reads=((pk.CENTRAL,), (pk.CENTRAL,), (_B,), (_X1,), (_B,), (_B,), (_B,)),
 )
 
 

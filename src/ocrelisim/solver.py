@@ -41,6 +41,14 @@ closed-form 3x3 solve per lane; the explicit states at the Radau nodes come from
 output. A step is accepted when both the Dormand–Prince error of the explicit states and the
 RADAU5 embedded error of the linear states are within tolerance.
 
+Only what the requested outputs need is computed. ``ModelSpec.output_reads`` names the states
+each output reads (only those are interpolated at output times) and ``ModelSpec.linear_reads``
+the states each linear state reads: the solver integrates just the linear states the kept and
+reduced outputs depend on, and interpolates at the Radau nodes just the explicit states those
+read. A run asking for C and B integrates the PK and B; the T-cell and Ig states keep their
+initial values and take no part in step-size control, so the step sequence (and the values,
+within the tolerance) can differ from a run of every output.
+
 and a module-level kernel that calls :func:`run_blocks` with them (see ``pk.py``): Numba
 caches such a kernel on disk (``cache=True``), so a second process does not recompile.
 """
@@ -403,8 +411,8 @@ def no_linear_states(s, t, y, p, g, lam, n):  # type: ignore[no-untyped-def]
 
 
 @_inline_jit
-def _linear_step(linear, t, h, y, yn, k, bw, ne, ns, p, ynode, gb, lb, rtol, atol, wl, n):  # type: ignore[no-untyped-def]
-    """Advance the linear states (``ne .. ns-1``) over a trial step by Radau IIA.
+def _linear_step(linear, t, h, y, yn, k, bw, nodes, active, p, ynode, gb, lb, rtol, atol, wl, n):  # type: ignore[no-untyped-def]
+    """Advance the active linear states (``active``, ascending) over a trial step by Radau IIA.
 
     Explicit states at the nodes ``t + c_j h`` come from the Dormand–Prince dense output (at
     ``c_3 = 1``: the new step value ``yn``). Each linear state solves its 3x3 collocation
@@ -417,15 +425,17 @@ def _linear_step(linear, t, h, y, yn, k, bw, ne, ns, p, ynode, gb, lb, rtol, ato
     """
     for j in range(2):
         _dense_weights(_RC1 if j == 0 else _RC2, bw)
-        for s in range(ne):
-            _dense_one(y, k, h, bw, ynode[j], s, n)
-    for s in range(ne):
+        for i in range(nodes.size):
+            _dense_one(y, k, h, bw, ynode[j], nodes[i], n)
+    for i in range(nodes.size):
+        s = nodes[i]
         for ln in range(n):
             ynode[2, s, ln] = yn[s, ln]
     for ln in range(n):
         wl[ln] = 0.0
     inv_h = 1.0 / h
-    for s in range(ne, ns):
+    for i in range(active.size):
+        s = active[i]
         linear(s, t, y, p, gb[3], lb[3], n)
         linear(s, t + _RC1 * h, ynode[0], p, gb[0], lb[0], n)
         linear(s, t + _RC2 * h, ynode[1], p, gb[1], lb[1], n)
@@ -478,15 +488,18 @@ def _dense_linear(theta, y, ynode, yd, states, ne, n):  # type: ignore[no-untype
 
 
 @_inline_jit
-def integrate_block(rhs, linear, outputs, first, n, lanes, P, y0, sched, rows, dense_states,  # type: ignore[no-untyped-def]
+def integrate_block(rhs, linear, outputs, first, n, lanes, P, y0, sched, rows, dense,  # type: ignore[no-untyped-def]
                     ev_ptr, ev_time, ev_cmt, ev_rate, ev_bolus, t_out, extra, t_end, intervals,
                     reduce_spec, rtol, atol, h_init, max_steps, n_out, ne, sel, out, red):
     """Integrate patients ``first .. first + n - 1`` (processing order) as one lockstep block.
 
     ``P``, ``y0`` and ``sched`` are in processing order; results of patient ``i`` go to row
-    ``rows[i]`` of ``out`` and of the reduction arrays. ``dense_states``: the states the
-    kept and reduced outputs read (only these are interpolated); ``n_out``: the number of model
-    outputs; ``sel``: the indices of the outputs to store, in the order of ``out``'s rows.
+    ``rows[i]`` of ``out`` and of the reduction arrays. ``dense`` is
+    ``(dense_states, active, node_states)``: the states the kept and reduced outputs read (only
+    these are interpolated), the linear states that are integrated (those outputs need them;
+    the others keep their initial values) and the explicit states those read (interpolated at
+    the Radau nodes). ``n_out``: the number of model outputs; ``sel``: the
+    indices of the outputs to store, in the order of ``out``'s rows.
 
     The first ``ne`` states are explicit (Dormand–Prince); the others are linear states, advanced
     on every trial step by Radau IIA collocation (:func:`_linear_step`) through the model's
@@ -495,6 +508,7 @@ def integrate_block(rhs, linear, outputs, first, n, lanes, P, y0, sched, rows, d
 
     Returns ``(status, n_accepted, n_rejected)``.
     """
+    dense_states, active, node_states = dense
     ns = y0.shape[1]
     npar = P.shape[1]
     p = np.empty((npar, lanes))
@@ -521,6 +535,7 @@ def integrate_block(rhs, linear, outputs, first, n, lanes, P, y0, sched, rows, d
             p[j, ln] = P[first + ln, j]
         for s in range(ns):
             y[s, ln] = y0[first + ln, s]
+            yn[s, ln] = y[s, ln]  # inactive linear states keep their initial values
     reduce = intervals.shape[0] > 0
     # Outputs are staged per block, time-major (contiguous over lanes), and transposed into
     # their rows at the end: writing one time point of 64 scattered rows at a time would touch
@@ -562,9 +577,9 @@ def integrate_block(rhs, linear, outputs, first, n, lanes, P, y0, sched, rows, d
                 rhs(t + h, yn, p, u, k[6], n)
                 err = _error_norm(y, yn, k, h, rtol, atol, wl, ne, n)
                 errl = 0.0
-                if ne < ns:
-                    errl = _linear_step(linear, t, h, y, yn, k, bw, ne, ns, p, ynode, gb, lb,
-                                        rtol, atol, wl, n)
+                if active.size > 0:
+                    errl = _linear_step(linear, t, h, y, yn, k, bw, node_states, active, p,
+                                        ynode, gb, lb, rtol, atol, wl, n)
                 if not (err < 1e300 and errl < 1e300):
                     return STATUS_NOT_FINITE, n_acc, n_rej
                 # Step-size factors: DP5 error ~ h^5, RADAU5 embedded estimate ~ h^4.
@@ -727,6 +742,12 @@ class ModelSpec:
     *linear states* advanced by Radau IIA on the same steps (None: all explicit); the solver
     passes this number to the kernel. See the module docstring for the conditions a linear
     state must meet."""
+    linear_reads: tuple[tuple[int, ...], ...] | None = None
+    """Per linear state (in state order), the states its ``g`` and ``lam`` read: explicit states
+    and earlier linear states. With ``output_reads`` it lets the solver integrate only the
+    linear states that the stored and reduced outputs need (a run asking for C and B skips the
+    T-cell and Ig states), and interpolate at the Radau nodes only the explicit states they
+    read. None: every linear state is integrated and every explicit state interpolated."""
 
     def __post_init__(self) -> None:
         ns = len(self.states)
@@ -735,6 +756,13 @@ class ModelSpec:
             raise InvalidParameterError(
                 f"model {self.name!r}: output_reads has {len(self.output_reads)} entries for "
                 f"{len(self.outputs)} outputs")
+        if self.linear_reads is not None and (
+                len(self.linear_reads) != ns - ne
+                or any(not 0 <= r < ne + i for i, rs in enumerate(self.linear_reads)
+                       for r in rs)):
+            raise InvalidParameterError(
+                f"model {self.name!r}: linear_reads needs one entry per linear state "
+                f"({ns - ne}), each naming explicit states or earlier linear states")
         if not 1 <= ne <= ns or len(self.atol_scale) != ns:
             raise InvalidParameterError(
                 f"model {self.name!r}: n_explicit = {self.n_explicit} and {len(self.atol_scale)} "
@@ -837,11 +865,7 @@ def integrate(spec: ModelSpec, P: Float2D, y0: Float2D, schedules: Schedules, t_
     red[:, 4] = np.nan
     stats = np.zeros((n_blocks, 3), dtype=np.int64)
     atol = options.atol * np.asarray(spec.atol_scale, dtype=np.float64)
-    if spec.output_reads is None:
-        dense = np.arange(len(spec.states), dtype=np.int64)
-    else:
-        needed = {st for i in (*sel.tolist(), *ro.tolist()) for st in spec.output_reads[i]}
-        dense = np.array(sorted(needed), dtype=np.int64)
+    needed = _needed_states(spec, (*sel.tolist(), *ro.tolist()))
     events = (_plain(schedules.ev_ptr, np.int64), _plain(schedules.ev_time, np.float64),
               _plain(schedules.ev_cmt, np.int64), _plain(schedules.ev_rate, np.float64),
               _plain(schedules.ev_bolus, np.float64))
@@ -851,10 +875,10 @@ def integrate(spec: ModelSpec, P: Float2D, y0: Float2D, schedules: Schedules, t_
     try:
         for b0 in range(0, n_blocks, chunk_blocks):
             b1 = min(n_blocks, b0 + chunk_blocks)
-            spec.kernel(b0, b1, starts, int(lanes), spec.explicit, P, y0, sched_of, rows, dense,
-                        events, t_out, extra, t_end, intervals, reduce_spec, float(options.rtol),
-                        atol, float(options.h_init), int(options.max_steps), sel, out, red,
-                        stats)
+            spec.kernel(b0, b1, starts, int(lanes), spec.explicit, P, y0, sched_of, rows,
+                        needed, events, t_out, extra, t_end, intervals, reduce_spec,
+                        float(options.rtol), atol, float(options.h_init),
+                        int(options.max_steps), sel, out, red, stats)
             if progress is not None:
                 progress(int(starts[b1]), n)
     finally:
@@ -862,6 +886,35 @@ def integrate(spec: ModelSpec, P: Float2D, y0: Float2D, schedules: Schedules, t_
     _raise_on_failure(stats, starts, rows)
     return RawSolution(out, red[0, 0], red[0, 1], red[0, 2], red[0, 3], int(stats[:, 1].sum()),
                        int(stats[:, 2].sum()), red)
+
+
+def _needed_states(spec: ModelSpec,
+                   used_outputs: Sequence[int]) -> tuple[Int1D, Int1D, Int1D]:
+    """What the kernel computes for these outputs, each ascending: the states to interpolate
+    at output times (read by the outputs), the linear states to integrate (those, and every
+    linear state they depend on through ``linear_reads``) and the explicit states to
+    interpolate at the Radau nodes (read by the integrated linear states)."""
+    ns, ne = len(spec.states), spec.explicit
+    if spec.output_reads is None:
+        dense = set(range(ns))
+    else:
+        dense = {st for i in used_outputs for st in spec.output_reads[i]}
+    if spec.linear_reads is None:
+        active = set(range(ne, ns))
+        nodes = set(range(ne)) if active else set()
+    else:
+        active = {st for st in dense if st >= ne}
+        nodes = set()
+        for st in range(ns - 1, ne - 1, -1):  # reads point to earlier states only
+            if st in active:
+                reads = spec.linear_reads[st - ne]
+                active.update(r for r in reads if r >= ne)
+                nodes.update(r for r in reads if r < ne)
+
+    def arr(x: set[int]) -> Int1D:
+        return np.array(sorted(x), dtype=np.int64)
+
+    return arr(dense), arr(active), arr(nodes)
 
 
 def _plain(a: np.ndarray, dtype: type) -> np.ndarray:
