@@ -45,7 +45,9 @@ def _schedules(M):  # type: ignore[no-untyped-def]
 
 
 VARIANTS = {"linear": "BENCH_MODEL", "explicit": "BENCH_MODEL_EXPLICIT", "pk": "BENCH_MODEL_PK",
-            "immune": ""}
+            "immune": "", "immune-pk": "", "immune-all": ""}
+# ocrelisim's immune model on the benchmark patients: the outputs each variant stores.
+IMMUNE_SELECT = {"immune": [0, 1], "immune-pk": [0], "immune-all": None}
 
 
 def _immune_inputs(M, p, sched):  # type: ignore[no-untyped-def]
@@ -90,9 +92,9 @@ def run_one(n: int, mode: str, reps: int, rtol: float, lanes: int, reuse: bool,
                       ev_rate=ev.rate, ev_bolus=ev.bolus)
     p = M.subjects(n) if n <= M.N_MAX else M.sample_subjects(n)
     select = None
-    if variant == "immune":  # the package's immune model (10 states) on the same patients
+    if variant in IMMUNE_SELECT:  # the package's immune model (10 states), same patients
         spec, P, y0, sched = _immune_inputs(M, p, sched)
-        select = [0, 1]  # C and B, as the other variants
+        select = IMMUNE_SELECT[variant]  # C and B as the other variants; C; all 14
     else:
         spec = getattr(BM, VARIANTS[variant])
         P = BM.kernel_parameters(p)
@@ -104,7 +106,8 @@ def run_one(n: int, mode: str, reps: int, rtol: float, lanes: int, reuse: bool,
         starts = np.array([s for s, _, _ in M.INFUSIONS] + [M.T_END])
         t_out, win = np.zeros(0), np.stack([starts[:-1], starts[1:]], axis=1)
 
-    buffer = np.empty((2 if select else len(spec.outputs), n, t_out.size)) if reuse else None
+    n_kept = len(spec.outputs) if select is None else len(select)
+    buffer = np.empty((n_kept, n, t_out.size)) if reuse else None
 
     def go():  # type: ignore[no-untyped-def]
         return integrate(spec, P, y0, sched, t_out, win, 0.5, opts, out=buffer,
@@ -124,8 +127,9 @@ def run_one(n: int, mode: str, reps: int, rtol: float, lanes: int, reuse: bool,
         first_call_s=round(first_call, 3), rtol=rtol, lanes=lanes,
         numba_cache=os.environ.get("NUMBA_CACHE_DIR", "package __pycache__"),
         steps_per_block=sol.n_accepted / max(1, -(-n // lanes)),
+        substeps_per_block=sol.n_substeps / max(1, -(-n // lanes)),
         output_mb=round(sol.out.nbytes / 2**20, 1))
-    if mode == "full" and n >= 50 and variant != "immune":  # immune: another B model
+    if mode == "full" and n >= 50 and variant not in IMMUNE_SELECT:  # immune: another B model
         if variant == "pk":  # C only: score C, with the reference's own B as a stand-in
             ref_b = np.load(Path(M.OUT) / "ref.npz")["B"]
             err = M.error_vs_ref(sol.out[0], ref_b)
@@ -151,7 +155,8 @@ def main() -> None:
                     help="write every repetition into one preallocated output buffer")
     ap.add_argument("--variant", choices=sorted(VARIANTS), default="linear",
                     help="B cells as a linear state (default), all states explicit, PK only, "
-                    "or ocrelisim's immune model (PK + 7 immune states)")
+                    "or ocrelisim's immune model (PK + 7 immune states) storing C and B "
+                    "(immune), C alone (immune-pk: its PK) or all 14 outputs (immune-all)")
     ap.add_argument("--one", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.one:

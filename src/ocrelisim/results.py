@@ -337,6 +337,9 @@ class SimulationResult:
         Seed of the random population, when there was one.
     n_steps : int
         Accepted solver steps, all subjects together.
+    n_substeps : int
+        Accepted substeps of the linear states (the immune model's B cells, T cells and Ig,
+        which cross each solver step in substeps of their own), all subjects together.
     status : str
         ``"ok"`` for a successful solve (failures raise instead).
     regimen_text : str, optional
@@ -354,6 +357,7 @@ class SimulationResult:
     exposure: Exposure | None = None
     seed: int | None = None
     n_steps: int = 0
+    n_substeps: int = 0
     status: str = "ok"
     regimen_text: str | None = None
     parameters: pd.DataFrame | None = None
@@ -451,7 +455,7 @@ class SimulationResult:
 
     def _attrs(self) -> dict[str, object]:
         attrs: dict[str, object] = {"disclaimer": DISCLAIMER, "status": self.status,
-                                    "n_steps": self.n_steps}
+                                    "n_steps": self.n_steps, "n_substeps": self.n_substeps}
         if self.seed is not None:
             attrs["seed"] = self.seed
         if self.regimen_text is not None:

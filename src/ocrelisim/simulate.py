@@ -125,6 +125,7 @@ def simulate(
         exposure=exposure,
         seed=population.seed,
         n_steps=raw.n_accepted,
+        n_substeps=raw.n_substeps,
         status="ok",
         regimen_text=text,
         parameters=individual,

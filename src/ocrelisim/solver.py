@@ -35,11 +35,13 @@ lane blocks:
 
 Linear states (B cells, T-cell indices, immunoglobulins: turnover driven by the drug) are
 often stiff: while B cells are depleted their loss rate is hundreds of times their turnover,
-which would hold an explicit method to tiny steps. On every trial step they are advanced by
-3-stage Radau IIA collocation (order 5, L-stable), which for a state linear in itself is a
-closed-form 3x3 solve per lane; the explicit states at the Radau nodes come from the dense
-output. A step is accepted when both the Dormand–Prince error of the explicit states and the
-RADAU5 embedded error of the linear states are within tolerance.
+which would hold an explicit method to tiny steps. They are advanced by 3-stage Radau IIA
+collocation (order 5, L-stable), which for a state linear in itself is a closed-form 3x3 solve
+per lane. The scheme is multirate: a Dormand–Prince step is accepted on the error of the
+explicit states alone; the linear states then cross it in their own adaptive substeps (RADAU5
+embedded error estimate; the substep size carries over from step to step), reading the
+explicit states at their Radau nodes from the step's dense output. After a dose the B cells
+need about three times the PK's steps; with substeps the PK states do not take them.
 
 Only what the requested outputs need is computed. ``ModelSpec.output_reads`` names the states
 each output reads (only those are interpolated at output times) and ``ModelSpec.linear_reads``
@@ -411,40 +413,50 @@ def no_linear_states(s, t, y, p, g, lam, n):  # type: ignore[no-untyped-def]
 
 
 @_inline_jit
-def _linear_step(linear, t, h, y, yn, k, bw, nodes, active, p, ynode, gb, lb, rtol, atol, wl, n):  # type: ignore[no-untyped-def]
-    """Advance the active linear states (``active``, ascending) over a trial step by Radau IIA.
+def _explicit_at(theta, y, yn, k, h, bw, dst, states, ne, n):  # type: ignore[no-untyped-def]
+    """dst[s] = explicit state s (the listed ones with s < ne) at t + θh of the accepted step:
+    the step start ``y`` at θ = 0, the step end ``yn`` at θ = 1, else the dense output."""
+    if theta == 0.0 or theta == 1.0:
+        src = y if theta == 0.0 else yn
+        for i in range(states.size):
+            s = states[i]
+            if s < ne:
+                for ln in range(n):
+                    dst[s, ln] = src[s, ln]
+    else:
+        _dense_weights(theta, bw)
+        _dense_state(y, k, h, bw, dst, states, ne, n)
 
-    Explicit states at the nodes ``t + c_j h`` come from the Dormand–Prince dense output (at
-    ``c_3 = 1``: the new step value ``yn``). Each linear state solves its 3x3 collocation
-    system per lane, ``(I + h·A·diag(λ)) Y = y + h·A·g``, in the model's order, so that a
-    state may depend on the node values of the linear states before it. Results: the node
-    values in ``ynode[j, s]`` and the step end in ``yn[s]``.
 
-    Returns the error norm of the linear states (max over lanes and states of the RADAU5
-    embedded estimate, ``(I − hγJ)^-1``-filtered, over ``atol + rtol·max(|y|, |y_new|)``).
+@_inline_jit
+def _linear_substep(linear, tau, hl, ys, ynode, active, p, gb, lb, rtol, atol, wl, n):  # type: ignore[no-untyped-def]
+    """Advance the active linear states (``active``, ascending) over ``[tau, tau + hl]`` by
+    Radau IIA.
+
+    ``ys`` holds the states at ``tau`` that the linear functions read (the explicit ones from
+    the Dormand–Prince dense output, the linear ones as integrated so far); ``ynode[j]`` the
+    explicit states at the nodes ``tau + c_j hl`` (filled by the caller). Each linear state
+    solves its 3x3 collocation system per lane, ``(I + h·A·diag(λ)) Y = y + h·A·g``, in the
+    model's order, so that a state may depend on the node values of the linear states before
+    it. The node values go to ``ynode[j, s]`` (``ynode[2, s]``: the value at ``tau + hl``).
+
+    Returns the error norm (max over lanes and states of the RADAU5 embedded estimate,
+    ``(I − hγJ)^-1``-filtered, over ``atol + rtol·max(|y|, |y_new|)``).
     """
-    for j in range(2):
-        _dense_weights(_RC1 if j == 0 else _RC2, bw)
-        for i in range(nodes.size):
-            _dense_one(y, k, h, bw, ynode[j], nodes[i], n)
-    for i in range(nodes.size):
-        s = nodes[i]
-        for ln in range(n):
-            ynode[2, s, ln] = yn[s, ln]
     for ln in range(n):
         wl[ln] = 0.0
-    inv_h = 1.0 / h
+    inv_h = 1.0 / hl
     for i in range(active.size):
         s = active[i]
-        linear(s, t, y, p, gb[3], lb[3], n)
-        linear(s, t + _RC1 * h, ynode[0], p, gb[0], lb[0], n)
-        linear(s, t + _RC2 * h, ynode[1], p, gb[1], lb[1], n)
-        linear(s, t + h, ynode[2], p, gb[2], lb[2], n)
+        linear(s, tau, ys, p, gb[3], lb[3], n)
+        linear(s, tau + _RC1 * hl, ynode[0], p, gb[0], lb[0], n)
+        linear(s, tau + _RC2 * hl, ynode[1], p, gb[1], lb[1], n)
+        linear(s, tau + hl, ynode[2], p, gb[2], lb[2], n)
         a = atol[s]
         for ln in range(n):
-            y0 = y[s, ln]
-            l0, l1, l2 = h * lb[0, ln], h * lb[1, ln], h * lb[2, ln]
-            g0, g1, g2 = h * gb[0, ln], h * gb[1, ln], h * gb[2, ln]
+            y0 = ys[s, ln]
+            l0, l1, l2 = hl * lb[0, ln], hl * lb[1, ln], hl * lb[2, ln]
+            g0, g1, g2 = hl * gb[0, ln], hl * gb[1, ln], hl * gb[2, ln]
             m00, m01, m02 = 1.0 + _RA11 * l0, _RA12 * l1, _RA13 * l2
             m10, m11, m12 = _RA21 * l0, 1.0 + _RA22 * l1, _RA23 * l2
             m20, m21, m22 = _RA31 * l0, _RA32 * l1, 1.0 + _RA33 * l2
@@ -461,7 +473,6 @@ def _linear_step(linear, t, h, y, yn, k, bw, nodes, active, p, ynode, gb, lb, rt
             ynode[0, s, ln] = x0
             ynode[1, s, ln] = x1
             ynode[2, s, ln] = x2
-            yn[s, ln] = x2
             lam0 = lb[3, ln]
             f0 = gb[3, ln] - lam0 * y0
             e = (f0 + (_RD1 * (x0 - y0) + _RD2 * (x1 - y0) + _RD3 * (x2 - y0)) * inv_h) / (
@@ -501,12 +512,15 @@ def integrate_block(rhs, linear, outputs, first, n, lanes, P, y0, sched, rows, d
     the Radau nodes). ``n_out``: the number of model outputs; ``sel``: the
     indices of the outputs to store, in the order of ``out``'s rows.
 
-    The first ``ne`` states are explicit (Dormand–Prince); the others are linear states, advanced
-    on every trial step by Radau IIA collocation (:func:`_linear_step`) through the model's
-    ``linear`` function. A step is accepted when both error norms are <= 1; ``atol`` has one
-    entry per state.
+    The first ``ne`` states are explicit (Dormand–Prince steps, accepted on their own error);
+    the others are linear states, advanced through each accepted step by their own adaptive
+    Radau IIA substeps (:func:`_linear_substep`, through the model's ``linear`` function),
+    which read the explicit states from the step's dense output: a multirate scheme, so the
+    fast linear states (B cells after a dose) do not make the explicit states take their small
+    steps. ``atol`` has one entry per state.
 
-    Returns ``(status, n_accepted, n_rejected)``.
+    Returns ``(status, n_accepted, n_rejected, n_substeps)``: the explicit steps and the
+    accepted linear substeps.
     """
     dense_states, active, node_states = dense
     ns = y0.shape[1]
@@ -527,6 +541,7 @@ def integrate_block(rhs, linear, outputs, first, n, lanes, P, y0, sched, rows, d
     wl = np.zeros(lanes)
     ptr = np.empty(lanes, dtype=np.int64)
     ynode = np.zeros((3, ns, lanes))
+    ys = np.zeros((ns, lanes))
     gb = np.zeros((4, lanes))
     lb = np.zeros((4, lanes))
     for ln in range(n):
@@ -535,7 +550,6 @@ def integrate_block(rhs, linear, outputs, first, n, lanes, P, y0, sched, rows, d
             p[j, ln] = P[first + ln, j]
         for s in range(ns):
             y[s, ln] = y0[first + ln, s]
-            yn[s, ln] = y[s, ln]  # inactive linear states keep their initial values
     reduce = intervals.shape[0] > 0
     # Outputs are staged per block, time-major (contiguous over lanes), and transposed into
     # their rows at the end: writing one time point of 64 scattered rows at a time would touch
@@ -546,8 +560,13 @@ def integrate_block(rhs, linear, outputs, first, n, lanes, P, y0, sched, rows, d
     jo = 0
     t = 0.0
     h = h_init
+    hl = h_init
     n_acc = 0
     n_rej = 0
+    n_sub = 0
+    n_sub_rej = 0
+    has_linear = active.size > 0
+    fac_l = 1.0
     for ib in range(bps.size):
         tb = bps[ib]
         # Integrate [t, tb] (no discontinuity inside).
@@ -560,9 +579,9 @@ def integrate_block(rhs, linear, outputs, first, n, lanes, P, y0, sched, rows, d
                 else:
                     last = False
                 if h <= 1e-14 * max(1.0, abs(t)):
-                    return STATUS_STEP_TOO_SMALL, n_acc, n_rej
-                if n_acc + n_rej >= max_steps:
-                    return STATUS_MAX_STEPS, n_acc, n_rej
+                    return STATUS_STEP_TOO_SMALL, n_acc, n_rej, n_sub
+                if n_acc + n_rej + n_sub + n_sub_rej >= max_steps:
+                    return STATUS_MAX_STEPS, n_acc, n_rej, n_sub
                 _stage1(y, k, h, yt, ne, n)
                 rhs(t + _C2 * h, yt, p, u, k[1], n)
                 _stage2(y, k, h, yt, ne, n)
@@ -576,59 +595,124 @@ def integrate_block(rhs, linear, outputs, first, n, lanes, P, y0, sched, rows, d
                 _stage6(y, k, h, yn, ne, n)
                 rhs(t + h, yn, p, u, k[6], n)
                 err = _error_norm(y, yn, k, h, rtol, atol, wl, ne, n)
-                errl = 0.0
-                if active.size > 0:
-                    errl = _linear_step(linear, t, h, y, yn, k, bw, node_states, active, p,
-                                        ynode, gb, lb, rtol, atol, wl, n)
-                if not (err < 1e300 and errl < 1e300):
-                    return STATUS_NOT_FINITE, n_acc, n_rej
-                # Step-size factors: DP5 error ~ h^5, RADAU5 embedded estimate ~ h^4.
-                fac_e = _MAX_FACTOR if err == 0.0 else _SAFETY * err ** -0.2
-                fac_l = _MAX_FACTOR if errl == 0.0 else _SAFETY * errl ** -0.25
-                fac = min(fac_e, fac_l)
-                if err <= 1.0 and errl <= 1.0:
-                    t_new = tb if last else t + h
-                    # Dense outputs strictly inside the step and at its end.
-                    while jo < n_t and t_out[jo] <= t_new:
-                        if t_out[jo] >= t:
-                            theta = (t_out[jo] - t) / h
-                            _dense_weights(theta, bw)
+                if not err < 1e300:
+                    return STATUS_NOT_FINITE, n_acc, n_rej, n_sub
+                # Step-size factor: DP5 error ~ h^5.
+                fac = _MAX_FACTOR if err == 0.0 else _SAFETY * err ** -0.2
+                if err > 1.0:
+                    n_rej += 1
+                    h = h * max(_MIN_FACTOR, fac)
+                    continue
+                t_new = tb if last else t + h
+                if has_linear:  # the linear states and what they read, at the step start
+                    for i in range(node_states.size):
+                        st = node_states[i]
+                        for ln in range(n):
+                            ys[st, ln] = y[st, ln]
+                    for i in range(active.size):
+                        st = active[i]
+                        for ln in range(n):
+                            ys[st, ln] = y[st, ln]
+                # Linear substeps [tau, tau + hs] through [t, t_new] (one piece without them),
+                # each with its outputs and reductions.
+                tau = t
+                sub_last = False
+                while not sub_last:
+                    if has_linear:
+                        if t_new - tau <= hl * 1.000001:
+                            hl = t_new - tau
+                            sub_last = True
+                        if hl <= 1e-14 * max(1.0, abs(tau)):
+                            return STATUS_STEP_TOO_SMALL, n_acc, n_rej, n_sub
+                        if n_acc + n_rej + n_sub + n_sub_rej >= max_steps:
+                            return STATUS_MAX_STEPS, n_acc, n_rej, n_sub
+                        th0 = (tau - t) / h
+                        _explicit_at(th0 + _RC1 * hl / h, y, yn, k, h, bw, ynode[0],
+                                     node_states, ne, n)
+                        _explicit_at(th0 + _RC2 * hl / h, y, yn, k, h, bw, ynode[1],
+                                     node_states, ne, n)
+                        _explicit_at(1.0 if sub_last else th0 + hl / h, y, yn, k, h, bw,
+                                     ynode[2], node_states, ne, n)
+                        errl = _linear_substep(linear, tau, hl, ys, ynode, active, p, gb, lb,
+                                               rtol, atol, wl, n)
+                        if not errl < 1e300:
+                            return STATUS_NOT_FINITE, n_acc, n_rej, n_sub
+                        # RADAU5 embedded estimate ~ h^4.
+                        fac_l = _MAX_FACTOR if errl == 0.0 else _SAFETY * errl ** -0.25
+                        if errl > 1.0:
+                            n_sub_rej += 1
+                            hl = hl * max(_MIN_FACTOR, fac_l)
+                            sub_last = False
+                            continue
+                        hs = hl
+                        tau_new = t_new if sub_last else tau + hl
+                    else:
+                        hs = h
+                        tau_new = t_new
+                        sub_last = True
+                    th0 = (tau - t) / h
+                    rs = hs / h
+                    # Dense outputs strictly inside the substep and at its end.
+                    while jo < n_t and t_out[jo] <= tau_new:
+                        if t_out[jo] >= tau:
+                            _dense_weights((t_out[jo] - t) / h, bw)
                             _dense_state(y, k, h, bw, yt, dense_states, ne, n)
-                            _dense_linear(theta, y, ynode, yt, dense_states, ne, n)
+                            if has_linear:
+                                _dense_linear((t_out[jo] - tau) / hs, ys, ynode, yt,
+                                              dense_states, ne, n)
                             outputs(yt, p, o, n)
                             _write_outputs(o, sel, n, jo, staged)
                         jo += 1
                     if reduce:
-                        outputs(y, p, o, n)
-                        _gather(o, ro, c0, n)
-                        outputs(yn, p, o, n)
-                        _gather(o, ro, c1, n)
-                        for g in range(3):
-                            theta = _GL_X0 if g == 0 else (_GL_X1 if g == 1 else _GL_X2)
-                            _dense_weights(theta, bw)
-                            _dense_state(y, k, h, bw, yt, dense_states, ne, n)
-                            _dense_linear(theta, y, ynode, yt, dense_states, ne, n)
+                        for g in range(5):  # substep start, end, then the Gauss nodes
+                            if g == 0:
+                                xg = 0.0
+                            elif g == 1:
+                                xg = 1.0
+                            else:
+                                xg = _GL_X0 if g == 2 else (_GL_X1 if g == 3 else _GL_X2)
+                            if g == 1 and sub_last:
+                                tho = 1.0
+                            else:
+                                tho = th0 + xg * rs
+                            _explicit_at(tho, y, yn, k, h, bw, yt, dense_states, ne, n)
+                            if has_linear:
+                                _dense_linear(xg, ys, ynode, yt, dense_states, ne, n)
                             outputs(yt, p, o, n)
-                            _gather(o, ro, cg[:, g], n)
-                        _reduce_step(t, h, c0, c1, cg, intervals, reduce_spec, first, n, rows,
-                                     red)
-                    for s in range(ns):
-                        for ln in range(n):
-                            y[s, ln] = yn[s, ln]
-                    for s in range(ne):
-                        for ln in range(n):
-                            k[0, s, ln] = k[6, s, ln]
-                    t = t_new
-                    n_acc += 1
-                    h_next = h * min(_MAX_FACTOR, fac)
-                    if not last:
-                        h = h_next
-                    # After a segment end keep the proposal for the next segment.
-                    elif h_next > h:
-                        h = h_next
-                else:
-                    n_rej += 1
-                    h = h * max(_MIN_FACTOR, fac)
+                            _gather(o, ro, c0 if g == 0 else (c1 if g == 1 else cg[:, g - 2]),
+                                    n)
+                        _reduce_step(tau, hs, c0, c1, cg, intervals, reduce_spec, first, n,
+                                     rows, red)
+                    if has_linear:
+                        for i in range(node_states.size):
+                            st = node_states[i]
+                            for ln in range(n):
+                                ys[st, ln] = ynode[2, st, ln]
+                        for i in range(active.size):
+                            st = active[i]
+                            for ln in range(n):
+                                ys[st, ln] = ynode[2, st, ln]
+                        n_sub += 1
+                        hl_next = hl * min(_MAX_FACTOR, fac_l)
+                        if not sub_last or hl_next > hl:
+                            hl = hl_next
+                    tau = tau_new
+                for st in range(ne):
+                    for ln in range(n):
+                        y[st, ln] = yn[st, ln]
+                        k[0, st, ln] = k[6, st, ln]
+                for i in range(active.size):
+                    st = active[i]
+                    for ln in range(n):
+                        y[st, ln] = ys[st, ln]
+                t = t_new
+                n_acc += 1
+                h_next = h * min(_MAX_FACTOR, fac)
+                if not last:
+                    h = h_next
+                # After a segment end keep the proposal for the next segment.
+                elif h_next > h:
+                    h = h_next
         # Outputs at the breakpoint itself before any step (t = 0 case).
         while jo < n_t and t_out[jo] <= t and t_out[jo] == tb:
             outputs(y, p, o, n)
@@ -636,11 +720,12 @@ def integrate_block(rhs, linear, outputs, first, n, lanes, P, y0, sched, rows, d
             jo += 1
         onset = _apply_events(tb, first, n, sched, ev_ptr, ev_time, ev_cmt, ev_rate, ev_bolus,
                               ptr, y, u)
-        # A dose onset makes the old step size meaningless for the new dynamics.
-        if onset and h > h_init:
-            h = h_init
+        # A dose onset makes the old step sizes meaningless for the new dynamics.
+        if onset:
+            h = min(h, h_init)
+            hl = min(hl, h_init)
     _flush_outputs(staged, first, n, rows, out)
-    return STATUS_OK, n_acc, n_rej
+    return STATUS_OK, n_acc, n_rej, n_sub
 
 
 @_inline_jit
@@ -658,13 +743,14 @@ def run_blocks(rhs, linear, outputs, n_out, ne, b0, b1, starts, lanes, P, y0, sc
     for b in numba.prange(b0, b1):
         first = starts[b]
         n = starts[b + 1] - first
-        st, na, nr = integrate_block(
+        st, na, nr, nsub = integrate_block(
             rhs, linear, outputs, first, n, lanes, P, y0, sched_of, rows, dense, ev_ptr, ev_time,
             ev_cmt, ev_rate, ev_bolus, t_out, extra, t_end, intervals, reduce_spec, rtol, atol,
             h_init, max_steps, n_out, ne, sel, out, red)
         stats[b, 0] = st
         stats[b, 1] = na
         stats[b, 2] = nr
+        stats[b, 3] = nsub
 
 
 # --------------------------------------------------------------------------- Python side
@@ -805,6 +891,8 @@ class RawSolution:
     reductions: np.ndarray
     """All reductions, ``(n_reduced, 5, n, n_intervals)``: area, max, value at the end, time
     above the threshold, first time above it (NaN: never), per reduced output."""
+    n_substeps: int = 0
+    """Accepted substeps of the linear states (0 for a model without them)."""
 
 
 def integrate(spec: ModelSpec, P: Float2D, y0: Float2D, schedules: Schedules, t_out: Float1D,
@@ -863,7 +951,7 @@ def integrate(spec: ModelSpec, P: Float2D, y0: Float2D, schedules: Schedules, t_
     red[:, 1] = -np.inf
     red[:, 2] = np.nan
     red[:, 4] = np.nan
-    stats = np.zeros((n_blocks, 3), dtype=np.int64)
+    stats = np.zeros((n_blocks, 4), dtype=np.int64)
     atol = options.atol * np.asarray(spec.atol_scale, dtype=np.float64)
     needed = _needed_states(spec, (*sel.tolist(), *ro.tolist()))
     events = (_plain(schedules.ev_ptr, np.int64), _plain(schedules.ev_time, np.float64),
@@ -885,7 +973,7 @@ def integrate(spec: ModelSpec, P: Float2D, y0: Float2D, schedules: Schedules, t_
         numba.set_num_threads(previous)
     _raise_on_failure(stats, starts, rows)
     return RawSolution(out, red[0, 0], red[0, 1], red[0, 2], red[0, 3], int(stats[:, 1].sum()),
-                       int(stats[:, 2].sum()), red)
+                       int(stats[:, 2].sum()), red, int(stats[:, 3].sum()))
 
 
 def _needed_states(spec: ModelSpec,

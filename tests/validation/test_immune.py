@@ -356,9 +356,13 @@ def test_selected_outputs_equal_the_full_run() -> None:
     full = oc.simulate(reg, pop, times, model="immune")
     for names in (["B"], ["B_CYTO", "IgM"], ["TREG", "C"], ["CD20_T"]):
         part = oc.simulate(reg, pop, times, model="immune", variables=names)
-        assert part.n_steps <= full.n_steps
+        assert part.n_steps == full.n_steps  # the PK steps do not depend on the linear states
+        assert part.n_substeps <= full.n_substeps
         for name in names:
             np.testing.assert_allclose(part[name], full[name], rtol=2e-7, atol=1e-9)
+    pk_only = oc.simulate(reg, pop, times, model="immune", variables=["C"])
+    assert pk_only.n_substeps == 0 and full.n_substeps > full.n_steps
+    np.testing.assert_array_equal(pk_only["C"], full["C"])
     every = [v for v in full.names if v not in ("C", "IFNG_CD8", "B_CYTO")]  # same states
     again = oc.simulate(reg, pop, times, model="immune", variables=every)
     for name in every:
