@@ -391,3 +391,16 @@ def test_linear_reads_must_name_earlier_states() -> None:
     for bad in (spec.linear_reads[:-1], ((9,), *spec.linear_reads[1:])):
         with pytest.raises(InvalidParameterError, match="linear_reads needs one entry"):
             dataclasses.replace(spec, linear_reads=bad)
+
+
+def test_immune_states_leave_the_pk_solution_unchanged() -> None:
+    # Multirate: the PK steps are controlled by the PK states alone and the immune states cross
+    # them in substeps, so the concentrations are those of the PK model, bit for bit.
+    pop = oc.Population.sample(130, seed=3)
+    t = np.arange(0.0, 500.0, 0.5)
+    reg = oc.Regimen.parse("300 mg IV d0, d14; 600 mg IV d168; 920 mg SC d336")
+    pk_run = oc.simulate(reg, pop, t)
+    for variables in (None, ["C", "B"]):
+        r = oc.simulate(reg, pop, t, model="immune", variables=variables)
+        np.testing.assert_array_equal(r["C"], pk_run["C"])
+        assert r.n_steps == pk_run.n_steps and r.n_substeps > 3 * r.n_steps
