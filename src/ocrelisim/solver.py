@@ -413,6 +413,29 @@ def no_linear_states(s, t, y, p, g, lam, n):  # type: ignore[no-untyped-def]
 
 
 @_inline_jit
+def _step_factor(err, exponent):  # type: ignore[no-untyped-def]
+    """Step-size factor from an error norm (``err ** -exponent`` with the safety factor)."""
+    return _MAX_FACTOR if err == 0.0 else _SAFETY * err ** -exponent
+
+
+@_inline_jit
+def _next_size(h, fac, last):  # type: ignore[no-untyped-def]
+    """The step size after an accepted step of size ``h``; after a segment's last (shortened)
+    step keep the old proposal unless the new one is larger."""
+    h_next = h * min(_MAX_FACTOR, fac)
+    return h_next if (not last or h_next > h) else h
+
+
+@_inline_jit
+def _copy_states(src, dst, states, n):  # type: ignore[no-untyped-def]
+    """dst[s] = src[s] for the listed states."""
+    for i in range(states.size):
+        s = states[i]
+        for ln in range(n):
+            dst[s, ln] = src[s, ln]
+
+
+@_inline_jit
 def _explicit_at(theta, y, yn, k, h, bw, dst, states, ne, n):  # type: ignore[no-untyped-def]
     """dst[s] = explicit state s (the listed ones with s < ne) at t + θh of the accepted step:
     the step start ``y`` at θ = 0, the step end ``yn`` at θ = 1, else the dense output."""
@@ -597,22 +620,15 @@ def integrate_block(rhs, linear, outputs, first, n, lanes, P, y0, sched, rows, d
                 err = _error_norm(y, yn, k, h, rtol, atol, wl, ne, n)
                 if not err < 1e300:
                     return STATUS_NOT_FINITE, n_acc, n_rej, n_sub
-                # Step-size factor: DP5 error ~ h^5.
-                fac = _MAX_FACTOR if err == 0.0 else _SAFETY * err ** -0.2
+                fac = _step_factor(err, 0.2)  # DP5 error ~ h^5
                 if err > 1.0:
                     n_rej += 1
                     h = h * max(_MIN_FACTOR, fac)
                     continue
                 t_new = tb if last else t + h
                 if has_linear:  # the linear states and what they read, at the step start
-                    for i in range(node_states.size):
-                        st = node_states[i]
-                        for ln in range(n):
-                            ys[st, ln] = y[st, ln]
-                    for i in range(active.size):
-                        st = active[i]
-                        for ln in range(n):
-                            ys[st, ln] = y[st, ln]
+                    _copy_states(y, ys, node_states, n)
+                    _copy_states(y, ys, active, n)
                 # Linear substeps [tau, tau + hs] through [t, t_new] (one piece without them),
                 # each with its outputs and reductions.
                 tau = t
@@ -637,8 +653,7 @@ def integrate_block(rhs, linear, outputs, first, n, lanes, P, y0, sched, rows, d
                                                rtol, atol, wl, n)
                         if not errl < 1e300:
                             return STATUS_NOT_FINITE, n_acc, n_rej, n_sub
-                        # RADAU5 embedded estimate ~ h^4.
-                        fac_l = _MAX_FACTOR if errl == 0.0 else _SAFETY * errl ** -0.25
+                        fac_l = _step_factor(errl, 0.25)  # RADAU5 estimate ~ h^4
                         if errl > 1.0:
                             n_sub_rej += 1
                             hl = hl * max(_MIN_FACTOR, fac_l)
@@ -684,35 +699,19 @@ def integrate_block(rhs, linear, outputs, first, n, lanes, P, y0, sched, rows, d
                         _reduce_step(tau, hs, c0, c1, cg, intervals, reduce_spec, first, n,
                                      rows, red)
                     if has_linear:
-                        for i in range(node_states.size):
-                            st = node_states[i]
-                            for ln in range(n):
-                                ys[st, ln] = ynode[2, st, ln]
-                        for i in range(active.size):
-                            st = active[i]
-                            for ln in range(n):
-                                ys[st, ln] = ynode[2, st, ln]
+                        _copy_states(ynode[2], ys, node_states, n)
+                        _copy_states(ynode[2], ys, active, n)
                         n_sub += 1
-                        hl_next = hl * min(_MAX_FACTOR, fac_l)
-                        if not sub_last or hl_next > hl:
-                            hl = hl_next
+                        hl = _next_size(hl, fac_l, sub_last)
                     tau = tau_new
                 for st in range(ne):
                     for ln in range(n):
                         y[st, ln] = yn[st, ln]
                         k[0, st, ln] = k[6, st, ln]
-                for i in range(active.size):
-                    st = active[i]
-                    for ln in range(n):
-                        y[st, ln] = ys[st, ln]
+                _copy_states(ys, y, active, n)
                 t = t_new
                 n_acc += 1
-                h_next = h * min(_MAX_FACTOR, fac)
-                if not last:
-                    h = h_next
-                # After a segment end keep the proposal for the next segment.
-                elif h_next > h:
-                    h = h_next
+                h = _next_size(h, fac, last)
         # Outputs at the breakpoint itself before any step (t = 0 case).
         while jo < n_t and t_out[jo] <= t and t_out[jo] == tb:
             outputs(y, p, o, n)
