@@ -8,10 +8,11 @@ Design (issue #3):
   depend on the thread count.
 * Steps are aligned to every dosing discontinuity of the block (infusion rate changes, bolus and
   SC doses) and never cross one. Between discontinuities the step size is adaptive, controlled
-  by the embedded 4th-order error estimate in the max-norm over all lanes and states.
+  by the embedded 4th-order error estimate in the max-norm over all lanes and explicit states
+  (linear states: substeps of their own, below).
 * Outputs at requested times come from the method's 4th-order continuous extension (dense
   output), so daily outputs do not force daily steps.
-* In-kernel reductions of output 0 over given intervals (AUC by 3-point Gauss–Legendre on the
+* In-kernel reductions of the chosen outputs over given intervals (AUC by 3-point Gauss–Legendre on the
   dense output, Cmax, value at interval end, time above a threshold) mean a million patients need
   no trajectories in memory.
 
@@ -48,8 +49,9 @@ each output reads (only those are interpolated at output times) and ``ModelSpec.
 the states each linear state reads: the solver integrates just the linear states the kept and
 reduced outputs depend on, and interpolates at the Radau nodes just the explicit states those
 read. A run asking for C and B integrates the PK and B; the T-cell and Ig states keep their
-initial values and take no part in step-size control, so the step sequence (and the values,
-within the tolerance) can differ from a run of every output.
+initial values and take no part in substep control, so the substeps (and the values of the
+linear states, within the tolerance) can differ from a run of every output. The PK steps, and
+so the PK values, do not depend on the outputs asked for.
 
 and a module-level kernel that calls :func:`run_blocks` with them (see ``pk.py``): Numba
 caches such a kernel on disk (``cache=True``), so a second process does not recompile.
