@@ -12,9 +12,9 @@ Design (issue #3):
   (linear states: substeps of their own, below).
 * Outputs at requested times come from the method's 4th-order continuous extension (dense
   output), so daily outputs do not force daily steps.
-* In-kernel reductions of the chosen outputs over given intervals (AUC by 3-point Gauss–Legendre on the
-  dense output, Cmax, value at interval end, time above a threshold) mean a million patients need
-  no trajectories in memory.
+* In-kernel reductions of the chosen outputs over given intervals (AUC by 3-point
+  Gauss–Legendre on the dense output, Cmax, value at interval end, time above a threshold) mean
+  a million patients need no trajectories in memory.
 
 The solver holds no model numbers. A model supplies two Numba functions, both working on whole
 lane blocks:
