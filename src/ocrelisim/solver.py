@@ -421,6 +421,16 @@ def _step_factor(err, exponent):  # type: ignore[no-untyped-def]
 
 
 @_inline_jit
+def _step_status(h, t, n_steps, max_steps):  # type: ignore[no-untyped-def]
+    """STATUS_OK, or why a step of size ``h`` at ``t`` may not be taken."""
+    if h <= 1e-14 * max(1.0, abs(t)):
+        return STATUS_STEP_TOO_SMALL
+    if n_steps >= max_steps:
+        return STATUS_MAX_STEPS
+    return STATUS_OK
+
+
+@_inline_jit
 def _next_size(h, fac, last):  # type: ignore[no-untyped-def]
     """The step size after an accepted step of size ``h``; after a segment's last (shortened)
     step keep the old proposal unless the new one is larger."""
@@ -603,10 +613,9 @@ def integrate_block(rhs, linear, outputs, first, n, lanes, P, y0, sched, rows, d
                     last = True
                 else:
                     last = False
-                if h <= 1e-14 * max(1.0, abs(t)):
-                    return STATUS_STEP_TOO_SMALL, n_acc, n_rej, n_sub
-                if n_acc + n_rej + n_sub + n_sub_rej >= max_steps:
-                    return STATUS_MAX_STEPS, n_acc, n_rej, n_sub
+                status = _step_status(h, t, n_acc + n_rej + n_sub + n_sub_rej, max_steps)
+                if status != STATUS_OK:
+                    return status, n_acc, n_rej, n_sub
                 _stage1(y, k, h, yt, ne, n)
                 rhs(t + _C2 * h, yt, p, u, k[1], n)
                 _stage2(y, k, h, yt, ne, n)
@@ -640,10 +649,10 @@ def integrate_block(rhs, linear, outputs, first, n, lanes, P, y0, sched, rows, d
                         if t_new - tau <= hl * 1.000001:
                             hl = t_new - tau
                             sub_last = True
-                        if hl <= 1e-14 * max(1.0, abs(tau)):
-                            return STATUS_STEP_TOO_SMALL, n_acc, n_rej, n_sub
-                        if n_acc + n_rej + n_sub + n_sub_rej >= max_steps:
-                            return STATUS_MAX_STEPS, n_acc, n_rej, n_sub
+                        status = _step_status(hl, tau, n_acc + n_rej + n_sub + n_sub_rej,
+                                              max_steps)
+                        if status != STATUS_OK:
+                            return status, n_acc, n_rej, n_sub
                         th0 = (tau - t) / h
                         _explicit_at(th0 + _RC1 * hl / h, y, yn, k, h, bw, ynode[0],
                                      node_states, ne, n)
