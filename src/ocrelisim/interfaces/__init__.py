@@ -1,0 +1,1 @@
+"""Thin layers over the workflows: the command line (:mod:`.cli`), later the web app."""

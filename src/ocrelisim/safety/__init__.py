@@ -1,0 +1,1 @@
+"""Safety: infusion and injection reactions, infections, and the pre-dose check (issue 13)."""
