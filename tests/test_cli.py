@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ocrelisim._meta import DISCLAIMER
-from ocrelisim.cli import app
+from ocrelisim.interfaces.cli import app
 from ocrelisim.io import read_table
 from ocrelisim.population import Population
 from ocrelisim.regimens import PRESETS, Regimen
