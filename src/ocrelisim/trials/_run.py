@@ -7,8 +7,9 @@ patients from the bank with replacement and draws everything else (frailties, ba
 relapses, lesions, visits, dropout) afresh. The bank's effect series is the weekly mean of the
 delayed B-cell depletion (:func:`ocrelisim.outcomes.effect_delay`).
 
-Replicate ``r`` uses ``numpy.random.SeedSequence(seed, spawn_key=(r,))``: results depend only
-on ``seed`` and ``r``, not on the worker, the number of workers or the order of completion.
+Replicate ``r`` draws from the stream ``(64, r)`` of ``seed`` and the bank from the population
+streams of the same seed (:mod:`ocrelisim._streams`): results depend only on ``seed`` and
+``r``, not on the worker, the number of workers or the order of completion.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .. import _streams
 from .._types import Float1D, Float2D
 from ..errors import DesignError, InvalidInputError
 from ..outcomes import (
@@ -158,7 +160,7 @@ def _arm_multipliers(design: TrialDesign, bank: PatientBank, arm_index: int, n: 
 def simulate_replicate(design: TrialDesign, bank: PatientBank, seed: int, replicate: int,
                        params: DiseaseParameters = DISEASE) -> tuple[Outcomes, np.ndarray]:
     """Patient outcomes of one replicate and each patient's arm index."""
-    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(replicate,)))
+    rng = _streams.replicate(seed, replicate)
     params = design.disease_parameters(params)
     parts, codes = [], []
     for i, n in enumerate(design.arm_sizes()):
