@@ -31,10 +31,12 @@ from ._doses import LABEL_RATES_600 as LABEL_RATES_600
 from ._doses import MAINTENANCE_DOSE as MAINTENANCE_DOSE
 from ._doses import SC_DOSE as SC_DOSE
 from ._doses import SECOND_START_DAY as SECOND_START_DAY
+from ._doses import SHORT_RATES_600 as SHORT_RATES_600
 from ._doses import STARTING_DOSE as STARTING_DOSE
 from ._doses import Dose as Dose
 from ._doses import DoseEvents as DoseEvents
 from ._doses import IVInfusion as IVInfusion
+from ._doses import RateSteps as RateSteps
 from ._doses import RateTable as RateTable
 from ._doses import SCInjection as SCInjection
 from ._nonmem import NonmemData as NonmemData
@@ -53,11 +55,13 @@ __all__ = [
     "PRESETS",
     "SC_DOSE",
     "SECOND_START_DAY",
+    "SHORT_RATES_600",
     "STARTING_DOSE",
     "Dose",
     "DoseEvents",
     "IVInfusion",
     "NonmemData",
+    "RateSteps",
     "RateTable",
     "Regimen",
     "SCInjection",

@@ -45,6 +45,21 @@ class RateTable:
 LABEL_RATES_300 = RateTable(30.0, 30.0, 180.0, 0.5, "[S3]: infusions 1 and 2, 300 mg in 250 mL")
 LABEL_RATES_600 = RateTable(40.0, 40.0, 200.0, 0.5, "[S3]: later 600 mg in 500 mL, option 1")
 
+
+@dataclass(frozen=True, slots=True)
+class RateSteps:
+    """A label infusion-rate table written out step by step: (rate mL/h, minutes) pairs."""
+
+    steps: tuple[tuple[float, float], ...]
+    source: str
+
+
+SHORT_RATES_600 = RateSteps(
+    ((100.0, 15.0), (200.0, 15.0), (250.0, 30.0), (300.0, 60.0)),
+    "[S65][S3b][S15]: the shorter 600 mg infusion (option 2) in 500 mL, Swiss label 11/2020 "
+    "(US label steps not seen): 25 + 50 + 125 + 300 = 500 mL in 120 min; only if no prior "
+    "serious IRR. IVInfusion.short still runs at a constant rate over the same 2 h")
+
 _REL_TOL = 1e-9  # steps must deliver the amount to this relative tolerance (rounding only)
 _MAX_REPEAT = 10_000  # sanity cap on "x <count>" so that text cannot allocate without bound
 
