@@ -369,7 +369,7 @@ def test_presets(name: str, text: str) -> None:
 def test_presets_are_all_listed_and_end_together() -> None:
     assert sorted(PRESETS) == ["iv", "iv-extended", "iv-short", "sc"]
     assert Regimen.preset("sc")[-1].time == Regimen.preset("iv")[-1].time == 672.0
-    assert EXTENDED_INTERVAL.value == 231.0 and EXTENDED_INTERVAL.assumption
+    assert EXTENDED_INTERVAL.assumption  # its value is pinned by the iv-extended text above
 
 
 def test_preset_maintenance_doses() -> None:
@@ -390,7 +390,6 @@ def test_bad_preset(name: str, n: int, fragment: str) -> None:
 
 def test_five_month_rule_is_flagged() -> None:
     r = Regimen.parse("300 mg IV d0, d14; 600 mg IV d168, d300, d460")
-    assert MIN_INTERVAL_600.value == 5 * 30.4375  # [S3][S4] 5 months
     (violation,) = r.check()
     assert violation.startswith("doses[2] (day 168) and doses[3] (day 300) are 132 days apart")
     assert "at least 152.188 days (5 months) between 600 mg doses [S3][S4]" in violation

@@ -43,7 +43,7 @@ def test_shapes_and_accessors() -> None:
     assert r.names == ("C", "A")
     np.testing.assert_array_equal(r.concentration, CONC)
     np.testing.assert_array_equal(r["A"], 2.0 * CONC)
-    assert r.status == "ok"
+    assert (r.seed, r.n_steps, r.regimen_text) == (7, 42, "600 mg IV d0")
     assert r.has_trajectories
 
 

@@ -1,8 +1,10 @@
-"""Immune model: calibration targets (published figures), directions, limits and bad input.
+"""Immune model: published figures (calibration and prediction), directions, limits, bad input.
 
-Every calibration target states the published value, its source key in
-shared/reference/ocrelizumab-facts.md and the tolerance; Monte-Carlo figures use fixed seeds
-and 1,500-2,000 simulated patients (binomial SE of a 20% fraction about 1 percentage point).
+Every test against a published figure is marked ``calibration`` (the figure was used to fit the
+parameters its docstring names) or ``prediction`` (not used in any fit), and states the source
+key in shared/reference/ocrelizumab-facts.md, the figure and the tolerance; predictions the
+model misses are strict xfails. Monte-Carlo figures use fixed seeds and 1,500-2,000 simulated
+patients (binomial SE of a 20% fraction about 1 percentage point).
 """
 
 from __future__ import annotations
@@ -48,18 +50,47 @@ def repletion_weeks(stop_run) -> np.ndarray:  # type: ignore[no-untyped-def]
 # -- B cells: calibration targets ---------------------------------------------------------
 
 
+@pytest.mark.prediction
 def test_depletion_within_two_weeks(stop_run) -> None:  # type: ignore[no-untyped-def]
-    """[S63]: "rapid and complete" CD19 depletion by 2 weeks."""
+    """CD19 B cells are depleted by 2 weeks after the first infusion.
+
+    Source: [S63] (clinic cohort, background statement)
+    Published: "rapid and complete" CD19 depletion by 2 weeks (no number).
+    Tolerance: median B cells on day 14 below 1% of the patient's baseline.
+    Fits: none (``kout``, ``emax``, ``ec50`` were fitted to [S59] and [S52]).
+    """
     _, r = stop_run
     b0 = r.parameters["B0"].to_numpy()
-    rel14 = r.bcells[:, 14] / b0
-    assert np.median(rel14) < 0.01
-    # Published non-depleters 1.7% [S63] are a separate subgroup the model does not have.
-    assert np.mean(r.bcells[:, 14] > LLN) <= 0.02
+    assert np.median(r.bcells[:, 14] / b0) < 0.01
 
 
+@pytest.mark.prediction
+@pytest.mark.xfail(strict=True, reason=(
+    "known failing prediction: the model has no non-depleter subgroup (0% of patients keep "
+    "normal counts); issue 12 works on it"))
+def test_non_depleters_keep_normal_counts(stop_run) -> None:  # type: ignore[no-untyped-def]
+    """A small subgroup keeps normal CD19 counts despite ocrelizumab.
+
+    Source: [S63]
+    Published: 4 of 224 patients (1.7%) with consistently normal CD19 counts.
+    Definition here: B cells at or above the LLN (``lln_b``, 80 cells/uL) on day 14.
+    Tolerance: 0.5%-4.5%, the exact binomial 95% interval of 4/224.
+    Fits: none.
+    """
+    _, r = stop_run
+    share = float(np.mean(r.bcells[:, 14] >= LLN))
+    assert 0.005 <= share <= 0.045, share
+
+
+@pytest.mark.calibration
 def test_median_repletion_72_weeks_after_last_infusion(repletion_weeks) -> None:  # type: ignore[no-untyped-def]
-    """Label [S59] (low-grade source): median 72 weeks (range 27-175) to baseline or LLN."""
+    """Time to B-cell repletion after the last infusion (label, low-grade source).
+
+    Source: [S59]
+    Published: median 72 weeks (range 27-175, not verified) to baseline or LLN, whichever first.
+    Tolerance: median within 5 weeks of 72; 2.5th-97.5th percentiles inside 27-175 weeks.
+    Fits: ``kout`` (with ``emax`` and ``ec50``) to the median; ``omega_kout`` to the range.
+    """
     w = repletion_weeks
     w = np.where(np.isnan(w), np.inf, w)  # not repleted within 200 weeks: censored, late
     assert abs(np.median(w) - 72.0) <= 5.0
@@ -67,11 +98,17 @@ def test_median_repletion_72_weeks_after_last_infusion(repletion_weeks) -> None:
     assert 27.0 <= lo and hi <= 175.0
 
 
+@pytest.mark.calibration
 def test_deep_depletion_depends_on_dose_as_in_gavotte() -> None:
-    """GAVOTTE [S52] (PPMS): CD19 <= 0.4 cells/uL in 20.0% (600 mg) vs 30.8% (high dose).
+    """Deep B-cell depletion depends on the dose (GAVOTTE, PPMS).
 
-    Read at the trough before the next dose (the time point is not published; assumption).
-    High dose: 1200 mg below 75 kg, 1800 mg from 75 kg.
+    Source: [S52]
+    Published: CD19 <= 0.4 cells/uL in 20.0% (600 mg) vs 30.8% (high dose).
+    Definition here: read at the trough before the next dose, day 336 (the time point is not
+    published; assumption). High dose: 1200 mg below 75 kg, 1800 mg from 75 kg (MUSETTE's
+    weight bands; GAVOTTE's own high dose is not in the dossier).
+    Tolerance: 600 mg within 4 points of 20.0%; high dose within 5 points of 30.8%.
+    Fits: ``emax`` to the 600 mg share; ``ec50`` to the dose dependence (the high-dose share).
     """
     pop = oc.Population.sample(1500, "PPMS", seed=3)
     wt = pop.covariates["WT"].to_numpy()
@@ -86,19 +123,54 @@ def test_deep_depletion_depends_on_dose_as_in_gavotte() -> None:
     assert f_high > f_std
 
 
-def test_extended_interval_keeps_most_patients_depleted() -> None:
-    """Rolfes 2021 [S32]: persistent CD19 depletion 82.6% (standard) vs 83.3% (extended,
-    median delay 8.68 weeks). Modelled as the share below LLN when the next dose is due."""
+@pytest.fixture(scope="module")
+def rolfes_shares() -> tuple[float, float]:
+    """Shares below the LLN when the next dose is given: standard, extended (+8.68 weeks)."""
     pop = oc.Population.sample(1500, "RMS", seed=5)
     t = np.arange(0.0, 600.0)
     r = _immune(oc.Regimen.parse("300 mg IV d0, d14; 600 mg IV d168"), pop, t, ["B"])
     due_std = 168 + 168
     due_eid = due_std + round(8.68 * WEEK)
-    f_std = float(np.mean(r.bcells[:, due_std] < LLN))
-    f_eid = float(np.mean(r.bcells[:, due_eid] < LLN))
-    assert f_std >= 0.9
-    assert f_eid >= 0.75
-    assert f_std - f_eid <= 0.10  # similar, as observed
+    return (float(np.mean(r.bcells[:, due_std] < LLN)),
+            float(np.mean(r.bcells[:, due_eid] < LLN)))
+
+
+@pytest.mark.prediction
+@pytest.mark.xfail(strict=True, reason=(
+    "known failing prediction: the model keeps about 99.5-99.9% of patients below the LLN "
+    "when the next dose is given, where Rolfes 2021 found 82.6%/83.3%; issue 12 works on it"))
+def test_extended_interval_depletion_share_as_in_rolfes(rolfes_shares) -> None:  # type: ignore[no-untyped-def]
+    """Share of patients still B-cell depleted at standard and extended dosing (Rolfes 2021).
+
+    Source: [S32]
+    Published: persistent CD19 depletion in 82.6% (standard interval, n = 202) vs 83.3%
+    (extended interval, n = 116, median delay 8.68 weeks).
+    Definition here: CD19 below the LLN (``lln_b``, 80 cells/uL) on the day the next dose is
+    given (day 336, or 8.68 weeks later); the abstract gives neither the threshold nor the
+    time point (assumption).
+    Tolerance: the 95% binomial interval of each published share, assuming every patient had
+    a count: 82.6% ± 5.3 points (n = 202) and 83.3% ± 6.8 points (n = 116).
+    Fits: none.
+    """
+    f_std, f_eid = rolfes_shares
+    assert abs(f_std - 0.826) <= 0.053, f_std
+    assert abs(f_eid - 0.833) <= 0.068, f_eid
+
+
+@pytest.mark.prediction
+def test_extended_interval_keeps_depletion_as_in_rolfes(rolfes_shares) -> None:  # type: ignore[no-untyped-def]
+    """A delay of 8.68 weeks barely changes the share still depleted (Rolfes 2021).
+
+    Source: [S32]
+    Published: 82.6% (standard, n = 202) vs 83.3% (extended, n = 116): difference standard
+    minus extended −0.7 points (p = 0.463).
+    Definition here: as in the test above (below ``lln_b`` when the next dose is given).
+    Tolerance: the model's difference within ±8.6 points of −0.7 (95% interval of a difference
+    of two binomial shares with these sizes).
+    Fits: none.
+    """
+    f_std, f_eid = rolfes_shares
+    assert abs((f_std - f_eid) - (-0.007)) <= 0.086, (f_std, f_eid)
 
 
 # -- B cells: directions and limits -------------------------------------------------------
@@ -134,8 +206,17 @@ def test_monotone_repletion_after_last_dose(stop_run) -> None:  # type: ignore[n
     assert np.all(b[:, -1] > b[np.arange(b.shape[0]), lowest])
 
 
+@pytest.mark.prediction
 def test_sc_and_iv_both_deplete_and_sc_depletes_deeper() -> None:
-    """OCARINA II [S9]: rapid, sustained depletion in both arms; SC AUC 1.29x IV [S8]."""
+    """SC 920 mg and IV 2 x 300 mg both deplete B cells rapidly and for 24 weeks (OCARINA II).
+
+    Source: [S9] (B cells), [S8] (SC AUC 1.29 x IV, which makes SC depletion deeper here)
+    Published: rapid, sustained depletion in both arms (no numbers in the abstract).
+    Tolerance: median B cells on day 14 below LLN/10 and more than 90% of patients below the
+    LLN on day 168 in both arms; at least as many SC as IV patients at <= 0.4 cells/uL.
+    Fits: none (no immune parameter was fitted to OCARINA II; ``f_sc`` was fitted to [S8]'s
+    AUC ratio, not to B cells).
+    """
     pop = oc.Population.sample(1000, seed=8)
     t = np.arange(0.0, 169.0)
     iv = _immune(oc.Regimen.parse("300 mg IV d0, d14"), pop, t, ["B"])
@@ -173,18 +254,36 @@ def tcell_run() -> oc.SimulationResult:
     return _immune(oc.Regimen.preset("iv"), pop, np.arange(0.0, 366.0))
 
 
+@pytest.mark.calibration
 def test_two_weeks_b_cells_down_t_cells_not_yet(tcell_run) -> None:  # type: ignore[no-untyped-def]
-    """[S38][S39]: at 2 weeks B-cell pathways are suppressed, T-cell changes come later."""
+    """At 2 weeks B-cell pathways are suppressed and T-cell changes have not yet come.
+
+    Source: [S38][S39]
+    Published: directions only (pathway scores, gene counts at 2 weeks and 6 months).
+    Tolerance: median B-cell cytokine index below 0.05; every T-cell index within 0.05 of 1.
+    Fits: ``t_delay``, chosen so that less than 5% of the T-cell change is present at 2 weeks.
+    """
     r = tcell_run
     assert np.median(r["B_CYTO"][:, 14]) < 0.05
     for name in ("IFNG_CD4", "IFNG_CD8", "TH17", "GMCSF_T", "TREG", "NE_CD4", "NE_CD8"):
         assert abs(np.median(r[name][:, 14]) - 1.0) < 0.05, name
 
 
+@pytest.mark.calibration
 def test_six_months_t_cell_directions(tcell_run) -> None:  # type: ignore[no-untyped-def]
-    """[S40] (PPMS, 6 months): IFN-g+ CD4 and CD8 down, naive/effector ratios up, CD20+ T
-    cells down, Treg trend up, cytokine-producing B cells down; [S39] Th17 quieted; [S36]
-    CD20+ T cells down at 6 and 12 months."""
+    """Directions of the T-cell and cytokine changes at 6 (and 12) months.
+
+    Source: [S40] (PPMS, 6 months), [S39], [S36]
+    Published: IFN-g+ CD4 (p=0.03) and CD8 (p=0.004) down, naive/effector ratios up, CD20+ T
+    cells down (p<0.0001), Treg trend up, cytokine-producing B cells down [S40]; Th17 pathways
+    quieted [S39]; CD20+ T cells down at 6 and 12 months [S36]. Directions only, no sizes.
+    Tolerance: medians on day 182 below 0.9 (IFN-g CD4/CD8, Th17), below 0.95 (GM-CSF), above
+    1.1 (naive/effector) and 1.0 (Treg); CD20+ T cells below 0.5 at 6 and 12 months; B-cell
+    cytokines below 0.05.
+    Fits: the effect sizes ``s_ifng_cd4``, ``s_ifng_cd8``, ``s_th17``, ``s_gmcsf_t``,
+    ``s_treg``, ``s_ne_cd4``, ``s_ne_cd8`` and ``emax_t20`` were chosen (assumptions) with these
+    directions, and ``t_delay`` so that more than 80% of the change is present at 6 months.
+    """
     r = tcell_run
     m = {name: float(np.median(r[name][:, 182])) for name in r.names}
     assert m["IFNG_CD4"] < 0.9 and m["IFNG_CD8"] < 0.9 and m["TH17"] < 0.9
@@ -215,29 +314,61 @@ def ig_runs() -> dict[str, oc.SimulationResult]:
                        ["IgG", "IgM", "IgA"]) for d in ("RMS", "PPMS")}
 
 
+@pytest.mark.calibration
 def test_ig_relative_decline_at_week_264(ig_runs) -> None:  # type: ignore[no-untyped-def]
-    """[S22] RMS, baseline to week 264: IgG -17.0%, IgA -21.3%, IgM -58.1%."""
+    """Mean relative immunoglobulin decline, baseline to week 264, RMS.
+
+    Source: [S22]
+    Published: IgG −17.0%, IgA −21.3%, IgM −58.1%.
+    Tolerance: within 2.0 (IgG), 2.5 (IgA) and 4.0 (IgM) percentage points.
+    Fits: ``kp_igg``, ``kp_iga``, ``kp_igm`` (each set from its figure).
+    """
     r = ig_runs["RMS"]
     for name, published, tol in (("IgG", -17.0, 2.0), ("IgA", -21.3, 2.5), ("IgM", -58.1, 4.0)):
         change = 100.0 * (np.mean(r[name][:, 264]) / np.mean(r[name][:, 0]) - 1.0)
         assert abs(change - published) <= tol, (name, change)
 
 
+@pytest.mark.prediction
 def test_igg_declines_about_3_percent_a_year(ig_runs) -> None:  # type: ignore[no-untyped-def]
-    """[S21]: mean IgG decline about 3% per year."""
+    """Mean IgG declines about 3% per year over the first 4 years.
+
+    Source: [S21]
+    Published: mean IgG decline about 3% per year.
+    Tolerance: 2.0-4.5% per year (geometric, weeks 0-208).
+    Fits: none; not independent, though: ``kp_igg`` was fitted to −17.0% at week 264 [S22],
+    about 3.5% per year.
+    """
     g = np.mean(ig_runs["RMS"]["IgG"], axis=0)
     yearly = 100.0 * (1.0 - (g[52 * 4] / g[0]) ** 0.25)
     assert 2.0 <= yearly <= 4.5
 
 
-def test_igg_below_lln_share_over_years(ig_runs) -> None:  # type: ignore[no-untyped-def]
-    """[S21]: IgG < LLN (5.65 g/L [S22]) in 1.5% at week 96 and 7.7% at week 312 (OPERA
-    OCR-OCR; calibration targets) and 1.1% at week 120 and 5.1% at week 312 (ORATORIO;
-    an out-of-sample check, looser)."""
+@pytest.mark.calibration
+def test_igg_below_lln_share_over_years_rms(ig_runs) -> None:  # type: ignore[no-untyped-def]
+    """Share of RMS patients with IgG below the LLN (OPERA OCR-OCR).
+
+    Source: [S21] (LLN 5.65 g/L [S22])
+    Published: 1.5% at week 96 and 7.7% at week 312.
+    Tolerance: within 1 point (week 96) and 2 points (week 312).
+    Fits: ``igg0`` and ``omega_igg0`` (baseline IgG distribution), given ``kp_igg``.
+    """
     lln = IMMUNE.lln_igg.value
     rms = ig_runs["RMS"].fraction_below("IgG", lln, "g/L")
     assert abs(rms[96] - 0.015) <= 0.01
     assert abs(rms[312] - 0.077) <= 0.02
+
+
+@pytest.mark.prediction
+def test_igg_below_lln_share_over_years_ppms(ig_runs) -> None:  # type: ignore[no-untyped-def]
+    """Share of PPMS patients with IgG below the LLN (ORATORIO OCR-OCR), out of sample.
+
+    Source: [S21] (LLN 5.65 g/L [S22])
+    Published: 1.1% at week 120 and 5.1% at week 312.
+    Tolerance: within 1.5 points (week 120) and 3.5 points (week 312).
+    Fits: none (the Ig parameters were fitted to the RMS figures).
+    """
+    lln = IMMUNE.lln_igg.value
     ppms = ig_runs["PPMS"].fraction_below("IgG", lln, "g/L")
     assert abs(ppms[120] - 0.011) <= 0.015
     assert abs(ppms[312] - 0.051) <= 0.035

@@ -1,10 +1,12 @@
 """Virtual trials reproduce OPERA I/II and ORATORIO; design questions behave; scale-out agrees.
 
 Published values [S12][S13] and their confidence intervals come from
-``ocrelisim.trials.PUBLISHED``. Tolerances: the median replicate estimate must fall inside the
-published 95% CI (where the dossier gives one) and the published estimate inside the 2.5-97.5%
-range of the replicate estimates (the published trial is one draw of the same experiment);
-arm-level rates and shares within the stated absolute tolerance of the replicate mean.
+``ocrelisim.trials.PUBLISHED``. Each test against a published figure is marked ``calibration``
+(the figure fixed the parameters its docstring names) or ``prediction`` (not used in any fit).
+Tolerances: the median replicate estimate must fall inside the published 95% CI (where the
+dossier gives one) and the published estimate inside the 2.5-97.5% range of the replicate
+estimates (the published trial is one draw of the same experiment); arm-level rates and shares
+within the stated absolute tolerance of the replicate mean.
 Replicate counts are small (fixed seeds) to keep the suite fast; the calibration itself is in
 ``tools/calibrate_disease.py`` (40,000 patients per arm).
 """
@@ -22,6 +24,7 @@ from ocrelisim import trials
 from ocrelisim.errors import DesignError, InvalidInputError
 from ocrelisim.parameters import DISEASE
 from ocrelisim.trials import Arm, TrialDesign
+from ocrelisim.units import DAYS_PER_WEEK, DAYS_PER_YEAR
 
 SEED = 20261129
 BANK = 1500
@@ -48,8 +51,20 @@ def _within_published(row: pd.Series, pub: dict[str, float]) -> None:
     assert row["estimate_2.5%"] <= pub["estimate"] <= row["estimate_97.5%"], row
 
 
+@pytest.mark.calibration
 @pytest.mark.parametrize(("endpoint", "tol"), [("ARR", 0.02), ("CDP12", 0.02), ("CDP24", 0.02)])
 def test_opera_pooled_reproduced(opera: pd.DataFrame, endpoint: str, tol: float) -> None:
+    """OPERA I + II pooled, ocrelizumab vs IFN β-1a, 96 weeks.
+
+    Source: [S12]
+    Published: ARR 0.16 vs 0.29 (rate ratio 0.535); 12-week CDP 9.1% vs 13.6%, HR 0.60
+    (0.45-0.81); 24-week CDP 6.9% vs 10.5%, HR 0.60 (0.43-0.84).
+    Tolerance: arm rates and shares within 0.02 of the replicate mean; median replicate
+    estimate inside the published 95% CI (CDP); published estimate inside the replicates'
+    2.5-97.5% range.
+    Fits: ARR: ``imax_relapse`` (0.16) and ``arr_untreated`` (0.29 / the assumed
+    ``rr_ifn_relapse``); CDP: ``pira_rms``, ``p_residual`` and ``p_rater`` (with [S13]).
+    """
     pub = trials.PUBLISHED["opera"][endpoint]
     row = opera.loc[endpoint]
     _within_published(row, pub)
@@ -57,19 +72,48 @@ def test_opera_pooled_reproduced(opera: pd.DataFrame, endpoint: str, tol: float)
     assert row["reference"] == pytest.approx(pub["control"], abs=tol)
 
 
-def test_opera_neda(opera: pd.DataFrame) -> None:
-    # NEDA 47.7% vs 27.1% (mITT, 96 weeks [S43]); the IFN share calibrates the lesion
-    # dispersion, the ocrelizumab share and the ratio are checks
-    pub = trials.PUBLISHED["opera"]["NEDA"]
+@pytest.mark.calibration
+def test_opera_neda_interferon_arm(opera: pd.DataFrame) -> None:
+    """No evidence of disease activity over 96 weeks, IFN β-1a arm (OPERA pooled, mITT).
+
+    Source: [S43]
+    Published: NEDA 27.1% on IFN β-1a (n = 759).
+    Tolerance: within 3 points of the replicate mean.
+    Fits: ``lesion_alpha`` (lesion-count dispersion).
+    """
+    assert opera.loc["NEDA", "reference"] == pytest.approx(0.271, abs=0.03)
+
+
+@pytest.mark.prediction
+def test_opera_neda_ocrelizumab_arm(opera: pd.DataFrame) -> None:
+    """No evidence of disease activity over 96 weeks, ocrelizumab arm (OPERA pooled, mITT).
+
+    Source: [S43]
+    Published: NEDA 47.7% (n = 761) vs 27.1%; ratio 1.76; a significant difference.
+    Tolerance: ocrelizumab share within 5 points of the replicate mean; published ratio
+    inside the replicates' 2.5-97.5% range; power above 0.9.
+    Fits: none (``lesion_alpha`` was fitted to the IFN arm; ``trials.PUBLISHED``'s note
+    "not used for calibration" holds for this arm only).
+    """
     row = opera.loc["NEDA"]
-    assert row["reference"] == pytest.approx(0.271, abs=0.03)
     assert row["treated"] == pytest.approx(0.477, abs=0.05)
-    _within_published(row, pub)
+    _within_published(row, trials.PUBLISHED["opera"]["NEDA"])
     assert row["power"] > 0.9
 
 
-@pytest.mark.parametrize(("endpoint", "tol"), [("CDP12", 0.04), ("CDP24", 0.04), ("T25FW", 0.04)])
+@pytest.mark.calibration
+@pytest.mark.parametrize(("endpoint", "tol"), [("CDP12", 0.04), ("CDP24", 0.04)])
 def test_oratorio_reproduced(oratorio: pd.DataFrame, endpoint: str, tol: float) -> None:
+    """ORATORIO, ocrelizumab vs placebo (PPMS), simulated with a fixed 120 weeks.
+
+    Source: [S13]
+    Published: 12-week CDP 32.9% vs 39.3%, HR 0.76 (0.59-0.98); 24-week CDP 29.6% vs 35.7%,
+    HR 0.75 (0.58-0.98); over the event-driven double-blind period (at least 120 weeks).
+    Tolerance: arm shares within 4 points of the replicate mean; median replicate HR inside
+    the published 95% CI; published HR inside the replicates' 2.5-97.5% range.
+    Fits: ``pira_ppms`` (39.3% on placebo), ``imax_pira`` (HR 0.76) and ``p_rater`` (the gap
+    between 12- and 24-week CDP, with [S12]).
+    """
     pub = trials.PUBLISHED["oratorio"][endpoint]
     row = oratorio.loc[endpoint]
     _within_published(row, pub)
@@ -77,8 +121,39 @@ def test_oratorio_reproduced(oratorio: pd.DataFrame, endpoint: str, tol: float) 
     assert row["reference"] == pytest.approx(pub["control"], abs=tol)
 
 
+@pytest.mark.calibration
+def test_oratorio_walk_reproduced(oratorio: pd.DataFrame) -> None:
+    """ORATORIO timed 25-foot walk, baseline to week 120.
+
+    Source: [S13]
+    Published: mean increase in walk time 38.9% (ocrelizumab) vs 55.1% (placebo). These are
+    mean percentage changes, not shares of patients; the model (``T25FW`` endpoint) and this
+    test still read them as shares with a walk worsened by at least 20%, a known misreading
+    that issue 12 corrects.
+    Tolerance: arm shares within 4 points of the replicate mean; published ratio 0.706
+    inside the replicates' 2.5-97.5% range.
+    Fits: ``t25_slope`` (55.1%) and ``imax_walk`` (38.9%).
+    """
+    pub = trials.PUBLISHED["oratorio"]["T25FW"]
+    row = oratorio.loc["T25FW"]
+    _within_published(row, pub)
+    assert row["treated"] == pytest.approx(pub["treated"], abs=0.04)
+    assert row["reference"] == pytest.approx(pub["control"], abs=0.04)
+
+
+@pytest.mark.calibration
 @pytest.mark.parametrize("name", ["opera1", "opera2"])
 def test_opera_lesions_reproduced(name: str) -> None:
+    """MRI lesions and relapses in OPERA I and II separately.
+
+    Source: [S12]
+    Published: Gd+ lesions per scan 0.02 vs 0.29 (OPERA I, −94%) and 0.02 vs 0.42 (OPERA II,
+    −95%); new/enlarging T2 lesions −77% / −83%; ARR rate ratio 0.54 / 0.53.
+    Tolerance: Gd+ per scan on ocrelizumab within 0.01 of 0.02, on IFN within 0.24-0.47;
+    Gd+ ratio within 0.03, T2 ratio within 0.07 and ARR ratio within 0.07 of the published
+    ratio; power above 0.8 and no failed fits.
+    Fits: ``imax_gd`` and ``gd_untreated`` (Gd+), ``imax_t2`` (T2), ``imax_relapse`` (ARR).
+    """
     s = _run(name, 12)
     pub = trials.PUBLISHED[name]
     gd, t2 = s.loc["GD"], s.loc["T2"]
@@ -97,8 +172,18 @@ def _two_arm(arm: Arm, control: Arm, n: int, endpoints: tuple[str, ...] = ("ARR"
                        weeks=weeks, endpoints=endpoints)
 
 
+@pytest.mark.prediction
 def test_higher_dose_gives_no_extra_benefit() -> None:
-    # MUSETTE/GAVOTTE: no added benefit of higher doses [S51][S52]
+    """Higher doses add no benefit once B cells are depleted (MUSETTE, GAVOTTE).
+
+    Source: [S51][S52]
+    Published: MUSETTE (RMS, 1200/1800 mg vs 600 mg) missed its primary endpoint, no numbers
+    found; GAVOTTE (PPMS) composite CDP HR 0.95 (0.76-1.18), not compared here.
+    Tolerance: RMS, 6,000 patients: ARR rate ratio within 0.08 of 1, 12-week CDP HR within
+    0.15 of 1, ARR power at most 0.5.
+    Fits: none (the depletion-driven effect structure was chosen with these trials in mind;
+    no parameter was fitted to them).
+    """
     high = Arm("high dose", "ocrelizumab", "300 mg IV d0, d14; 1800 mg IV q24w x3 from d168")
     std = Arm("600 mg", "ocrelizumab", "iv")
     res = trials.run_trial(_two_arm(high, std, 6000), 4, SEED, bank_size=BANK, workers=1)
@@ -239,8 +324,18 @@ def test_bad_arms_and_files(tmp_path: Path) -> None:
         trials.run_trial(trials.preset("opera1"), 1, bank_size=5, scheduler="  ")
 
 
+@pytest.mark.prediction
 def test_b_cell_guided_and_extended_dosing_keep_the_effect_with_fewer_doses() -> None:
-    # EID cohorts: no loss of efficacy with later doses [S32][S33][S34]
+    """Extended-interval and B-cell-guided dosing keep the effect with fewer doses.
+
+    Source: [S32][S33][S34]
+    Published: no loss of efficacy in EID cohorts: relapse-free 90.1% (standard) vs 90.5%
+    (extended) [S32]; NEDA-3 HR 1.17 (p = 0.69) [S33]; 1 relapse each [S34].
+    Tolerance: ARR rate ratio vs label within 0.12 of 1 (extended, every 33 weeks) and
+    within 0.2 of 1 (guided, threshold 10 cells/uL); depletion effect above 0.97 on average
+    in the last 20 weeks.
+    Fits: none.
+    """
     arms = (Arm("guided", "ocrelizumab", "iv", guided={"threshold": 10.0}),
             Arm("extended", "ocrelizumab", "iv-extended"), Arm("label", "ocrelizumab", "iv"))
     design = TrialDesign(name="EID", disease="RMS", arms=arms, allocation=(1, 1, 1), n=6000,
@@ -262,7 +357,8 @@ def test_design_dropout_shortens_follow_up() -> None:
     many, _ = trials.simulate_replicate(trials.preset("opera1").with_(dropout=0.5), bank, 1, 0)
     assert np.all(none.followup == 96)
     # exponential dropout 0.5/year: share completing 96 weeks = exp(−0.5·96/52.18) ≈ 0.40
-    assert np.mean(many.followup == 96) == pytest.approx(math.exp(-0.5 * 96 / (365.25 / 7)),
+    weeks_per_year = DAYS_PER_YEAR / DAYS_PER_WEEK
+    assert np.mean(many.followup == 96) == pytest.approx(math.exp(-0.5 * 96 / weeks_per_year),
                                                          abs=0.05)
 
 
