@@ -22,8 +22,9 @@ import numpy as np
 
 from ._types import Bool1D, Bool2D, Float1D, Float2D, Int1D
 from .parameters import DISEASE, DiseaseParameters
+from .units import DAYS_PER_WEEK, DAYS_PER_YEAR
 
-WEEKS_PER_YEAR = 365.25 / 7.0
+WEEKS_PER_YEAR = DAYS_PER_YEAR / DAYS_PER_WEEK
 MECHANISMS = ("relapse", "gd", "t2", "pira", "walk")
 """Treatment-multiplier keys, one per disease mechanism."""
 EDSS_STEP = 0.5

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields, replace
 from typing import ClassVar, Self
 
 from .errors import InvalidParameterError, bounds_message
+from .units import DAYS_PER_MONTH
 
 LN2 = math.log(2.0)
 
@@ -164,11 +165,10 @@ PK = PKParameters()
 
 # Administration facts used by the regimen presets.
 IV_CONCENTRATION = Parameter(1.2, "mg/mL", (0.1, 30.0), "[S3][S5]: 300 mg/250 mL, 600 mg/500 mL")
-MIN_INTERVAL_600 = Parameter(5.0 * 30.4375, "day", (0.0, 400.0),
+MIN_INTERVAL_600 = Parameter(5.0 * DAYS_PER_MONTH, "day", (0.0, 400.0),
                              "[S3][S4]: 600 mg doses at least 5 months apart")
 MAINTENANCE_INTERVAL = Parameter(24.0 * 7.0, "day", (1.0, 1000.0),
                                  "[S3][S4]: 600 mg every 6 months (24 weeks)")
-SC_INJECTION_DURATION = Parameter(10.0 / 1440.0, "day", (0.0, 1.0), "[S6]: about 10 minutes")
 SHORT_INFUSION_DURATION = Parameter(
     2.0 / 24.0, "day", (0.01, 1.0),
     "[S3b][S15]: about 2 h; the label's mL/h steps for the shorter infusion were not found, so "
