@@ -122,7 +122,7 @@ class CheckResult(BaseModel):
     decision: Decision
     label: Label
     check_date: dt.date
-    planned: str
+    planned: Advice
     cards: tuple[Card, ...]
     checklist: tuple[Advice, ...]
     premedication: tuple[Advice, ...]
@@ -495,15 +495,15 @@ def _a(text: str, *sources: str) -> Advice:
     return Advice(text=text, sources=sources)
 
 
-def _planned_text(c: _Ctx) -> str:
+def _planned(c: _Ctx) -> Advice:
     p = c.record.planned
     if p.route == "SC":
-        return "920 mg SC injection into the abdomen (about 10 minutes) [S6]"
+        return _a("920 mg SC injection into the abdomen (about 10 minutes)", "[S6]")
     if p.dose_mg == 300.0:
-        return "300 mg IV infusion (at least 2.5 h at the label rates) [S3]"
+        return _a("300 mg IV infusion (at least 2.5 h at the label rates)", "[S3]")
     if p.protocol == "shorter":
-        return "600 mg IV, shorter infusion (2 h) [S65][S3b]"
-    return "600 mg IV, standard infusion (at least 3.5 h) [S3]"
+        return _a("600 mg IV, shorter infusion (2 h)", "[S65]", "[S3b]")
+    return _a("600 mg IV, standard infusion (at least 3.5 h)", "[S3]")
 
 
 def _checklist(c: _Ctx) -> tuple[Advice, ...]:
@@ -523,7 +523,7 @@ def _checklist(c: _Ctx) -> tuple[Advice, ...]:
                         "infusion, as the doctor may ask (risk of low blood pressure).", "[S66]"))
     items += [
         _a("Give the premedication below before the dose.", "[S3]", "[S5]", "[S6]"),
-        _a(f"Give: {_planned_text(c)}.", "[S3]", "[S6]"),
+        _a(f"Give: {_planned(c).text}.", *_planned(c).sources),
         _a("Have treatment for severe reactions at hand; a trained professional supervises.",
            "[W6]"),
         _a("Tell the patient that reactions can happen up to 24 hours after the dose, and "
@@ -714,7 +714,7 @@ def _result(ctx: _Ctx, cards: list[Card], trace: list[TraceEntry]) -> CheckResul
         decision=strictest([c.effect for c in cards]),
         label=ctx.label,
         check_date=ctx.today,
-        planned=_planned_text(ctx),
+        planned=_planned(ctx),
         cards=tuple(cards),
         checklist=_checklist(ctx),
         premedication=_premedication(ctx),

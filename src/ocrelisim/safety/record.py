@@ -65,10 +65,15 @@ def _date(value: object) -> object:
     raise ValueError("give a date as YYYY-MM-DD")
 
 
-def _quantity(units: dict[str, float], unit_name: str) -> BeforeValidator:
-    """A number in the field's unit, or a string '<number> <unit>' converted to it."""
+def _quantity(units: dict[str, float], unit_name: str, *, optional: bool = False
+              ) -> BeforeValidator:
+    """A number in the field's unit, or a string '<number> <unit>' converted to it; for an
+    optional test result, absent (null) or the literal ``unknown`` is kept as None."""
 
     def convert(value: object) -> object:
+        if optional and (value is None or (isinstance(value, str)
+                                           and value.strip().lower() == UNKNOWN)):
+            return None
         if isinstance(value, bool):
             raise ValueError(f"give a number in {unit_name}")
         if isinstance(value, int | float):
@@ -211,7 +216,7 @@ class PatientRecord(_Strict):
     previous_doses: tuple[PreviousDose, ...] = ()
     hbv: HBV = HBV()
     active_infection: Flag = None
-    igg_g_per_l: Annotated[float | None, _quantity(_IGG_UNITS, "g/L")] = None
+    igg_g_per_l: Annotated[float | None, _quantity(_IGG_UNITS, "g/L", optional=True)] = None
     pregnant: Flag = None
     vaccinations: tuple[Vaccination, ...] = ()
     symptoms: tuple[str, ...] | Literal["unknown"] = ()
@@ -228,11 +233,6 @@ class PatientRecord(_Strict):
     @classmethod
     def _weight(cls, value: float) -> float:
         return float(_bounded(WEIGHT_BOUNDS_KG, "kg")(value))
-
-    @field_validator("igg_g_per_l", mode="before")
-    @classmethod
-    def _igg_unknown(cls, value: object) -> object:
-        return None if isinstance(value, str) and value.strip().lower() == UNKNOWN else value
 
     @field_validator("igg_g_per_l")
     @classmethod
