@@ -142,7 +142,7 @@ def parse_mix(text: str) -> dict[VisitKind, float]:
     return check_mix(out)
 
 
-def check_mix(mix: Mapping[str, float]) -> dict[VisitKind, float]:
+def check_mix(mix: Mapping[str, float] | Mapping[VisitKind, float]) -> dict[VisitKind, float]:
     """Shares by visit type (missing types 0), else an error saying they must sum to 1."""
     out = {check_visit(k): float(v) for k, v in mix.items()}
     total = math.fsum(out.values())
@@ -152,7 +152,8 @@ def check_mix(mix: Mapping[str, float]) -> dict[VisitKind, float]:
     return {k: out.get(k, 0.0) for k in VISIT_KINDS}
 
 
-def requests_for(n: int, mix: Mapping[str, float], rng: np.random.Generator) -> list[Request]:
+def requests_for(n: int, mix: Mapping[str, float] | Mapping[VisitKind, float],
+                 rng: np.random.Generator) -> list[Request]:
     """``n`` requests in random order, counts by largest remainder of ``n`` x share."""
     shares = check_mix(mix)
     raw = {k: n * s for k, s in shares.items()}

@@ -10,7 +10,7 @@ replaced by it: the optimised plan is never worse than the baseline.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ortools.sat.python import cp_model
@@ -34,7 +34,7 @@ EFFORT = 2.0
 class _Model:
     model: cp_model.CpModel
     present: dict[int, cp_model.IntVar]
-    start: dict[int, cp_model.LinearExprT]
+    start: Mapping[int, cp_model.LinearExprT]
     wait: dict[int, cp_model.IntVar]
     overtime: cp_model.IntVar
 
@@ -97,7 +97,7 @@ def _build(requests: Sequence[Request], opt: ClinicOptions) -> _Model:
 
 def _hint(b: _Model, requests: Sequence[Request], seats: dict[int, int], opt: ClinicOptions
           ) -> None:
-    b.model.clear_hints()
+    b.model.clear_hints()  # type: ignore[no-untyped-call]
     for r in requests:
         on = r.id in seats
         b.model.add_hint(b.present[r.id], on)

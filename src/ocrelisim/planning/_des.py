@@ -91,7 +91,7 @@ def simulate_day(requests: Sequence[Request], schedule: Schedule, opt: ClinicOpt
         item = yield store.get()
         start = env.now
         yield env.timeout(minutes)
-        logs[kind].append((item, start, env.now, pid))
+        logs[kind].append((int(item), float(start), float(env.now), pid))
         yield store.put(item)
         return start - t0
 
@@ -116,7 +116,7 @@ def simulate_day(requests: Sequence[Request], schedule: Schedule, opt: ClinicOpt
         else:
             wait += yield from use(watch, "watch", draws[pid].dose_minutes, pid)
         yield env.timeout(p.observation)
-        logs["chair"].append((chair, seated, env.now, pid))
+        logs["chair"].append((int(chair), float(seated), float(env.now), pid))
         yield chairs.put(chair)
         rows.append(_row(r, seat, seated, env.now, wait, draws[pid], True, dose_start))
 
@@ -232,7 +232,7 @@ def _peak(intervals: Sequence[tuple[int, float, float, int]]) -> int:
 
 
 def compare_schedules(opt: ClinicOptions, *, days: int, patients_per_day: int,
-                      mix: Mapping[str, float], seed: int = 0,
+                      mix: Mapping[str, float] | Mapping[VisitKind, float], seed: int = 0,
                       sampler: ReactionSampler | None = None, effort: float = EFFORT,
                       reactions: str = "none",
                       move: Callable[[VisitKind], VisitKind] | None = None) -> ClinicComparison:
@@ -296,7 +296,8 @@ SCENARIOS: dict[str, Callable[[VisitKind], VisitKind]] = {
 
 
 def scenarios(opt: ClinicOptions, *, days: int, patients_per_day: int,
-              mix: Mapping[str, float], seed: int = 0, sampler: ReactionSampler | None = None,
+              mix: Mapping[str, float] | Mapping[VisitKind, float], seed: int = 0,
+              sampler: ReactionSampler | None = None,
               effort: float = EFFORT) -> pd.DataFrame:
     """What moving patients to the shorter infusion or to SC frees up (optimised schedules;
     same requests and random numbers in every scenario)."""

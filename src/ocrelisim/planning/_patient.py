@@ -13,7 +13,7 @@ import datetime as dt
 import itertools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -331,7 +331,7 @@ def plan_patient(start: dt.date | None, route: str, *, history: Sequence[PastDos
         findings.append(Finding("short-infusion-no-serious-irr", "the shorter infusion is only "
                                 "for patients without a prior serious infusion reaction; the "
                                 "standard infusion is planned", "[S65]"))
-        opt = PlanOptions(**{**_asdict(opt), "shorter_infusion": False})
+        opt = replace(opt, shorter_infusion=False)
     planned, notes = dose_dates(plan_date, route, doses, opt, bcell_crossings)
     findings += notes
     visits = _dose_visits(planned, doses, opt)
@@ -344,10 +344,6 @@ def plan_patient(start: dt.date | None, route: str, *, history: Sequence[PastDos
                             "switching: " + switch.therapy.guidance, switch.therapy.source))
     visits.sort(key=lambda v: (v.date, v.time or dt.time(0, 0), v.kind))
     return PatientPlan(route.upper(), tz, opt, tuple(visits), tuple(findings), switch, doses)
-
-
-def _asdict(opt: PlanOptions) -> dict[str, object]:
-    return {f: getattr(opt, f) for f in PlanOptions.__dataclass_fields__}
 
 
 def _check_route(route: str) -> str:
@@ -436,6 +432,7 @@ def _start_visits(first: dt.date, opt: PlanOptions) -> list[Visit]:
                     "ALP, bilirubin; US label 8/2025) [S20b]; vaccination review. The "
                     f"screening date ({opt.screening_weeks} weeks before) is this plan's "
                     "assumption.", "[S6][S20b]", dt.time(9, 0), float(opt.check_minutes))]
+    windows: tuple[tuple[int, str, str, str], ...]
     if opt.label == "US":
         windows = ((LIVE_VACCINE_WEEKS, "live or live-attenuated vaccines",
                     "Live vaccines are not recommended during treatment until B-cell "
