@@ -602,3 +602,8 @@ def _root(
 def main() -> None:
     """Console entry point (``ocrelisim``)."""
     app()
+
+
+from .plan_cli import plan_app  # noqa: E402  (sub-app registered last, issue 14)
+
+app.add_typer(plan_app, name="plan")
