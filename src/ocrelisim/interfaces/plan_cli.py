@@ -35,6 +35,11 @@ plan_app = typer.Typer(
 
 DEFAULT_MIX = "first=0.1,maintenance=0.5,short=0.2,sc=0.2"
 """Default patient mix of ``plan clinic`` (an assumption: no published suite mix)."""
+SCENARIO_LABELS = {"chair_hours_needed_per_day": "chair h needed",
+                   "chair_hours_freed_per_day": "chair h freed",
+                   "treated_per_day": "treated", "patients_per_chair_day": "per chair",
+                   "chair_utilisation": "utilisation", "overtime_mean_min": "overtime min",
+                   "waiting_mean_min": "waiting min"}
 REACTIONS_NOTE = ("none: the safety model's reaction sampler is not wired in yet, so every "
                   "visit follows the label table")
 
@@ -297,7 +302,7 @@ def clinic_cmd(
         comp = planning.compare_schedules(opt, days=days, patients_per_day=ppd, mix=shares,
                                           seed=seed, effort=effort, reactions=REACTIONS_NOTE)
         what_if = planning.scenarios(opt, days=days, patients_per_day=ppd, mix=shares,
-                                     seed=seed, effort=effort)
+                                     seed=seed, effort=effort, given=comp)
         written: list[Path] = []
         if out is not None:
             from ..reports import write
@@ -329,7 +334,8 @@ def _print_clinic(console: Console, comp: planning.ClinicComparison,
                   f"{comp.patients_per_day} requests a day, {len(comp.requests)} days. "
                   f"{DISCLAIMER}", markup=False)
     _print_frame(console, comparison_table(comp), "First-come vs optimised (simulated)")
-    _print_frame(console, what_if.round(2), "Moving patients to shorter visits (optimised)")
+    _print_frame(console, what_if.rename(columns=SCENARIO_LABELS).round(2),
+                 "Moving patients to shorter visits (optimised schedules, per day)")
     for i, c in enumerate(comp.conflicts):
         if c:
             console.print(f"day {i + 1}: {c}", markup=False, style="yellow")

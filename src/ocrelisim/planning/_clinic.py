@@ -41,7 +41,7 @@ class ClinicOptions:
     opens: int = 8 * 60  # assumption: 08:00, minutes after midnight
     closes: int = 18 * 60  # assumption: 18:00
     max_overtime: int = 120  # assumption: booked visits may end up to 2 h after closing
-    slot: int = 5  # appointment grid, minutes
+    slot: int = 15  # assumption: appointments on a 15-minute grid
     day: DayOptions = field(default_factory=DayOptions)
 
     def __post_init__(self) -> None:
@@ -207,6 +207,17 @@ def _add(chairs: np.ndarray, nurse: np.ndarray, watch: np.ndarray, s: int, p: Ph
         watch[d0:d0 + p.dose] += 1
 
 
+def _fits(chairs: np.ndarray, nurse: np.ndarray, watch: np.ndarray, s: int, p: Phases,
+          opt: ClinicOptions) -> bool:
+    """Whether a visit of phases ``p`` seated at ``s`` keeps every capacity rule."""
+    d0 = s + p.checks + p.premed
+    if chairs[s:s + p.chair].max() >= opt.chairs or nurse[s:s + p.checks].max() >= opt.nurses:
+        return False
+    if p.kind == "sc":
+        return bool(nurse[d0:d0 + p.dose].max() < opt.nurses)
+    return bool(watch[d0:d0 + p.dose].max() < opt.nurses * opt.infusions_per_nurse)
+
+
 def schedule_violations(requests: Sequence[Request], schedule: Schedule, opt: ClinicOptions
                         ) -> list[str]:
     """Capacity rules a planned schedule breaks (empty when it is feasible)."""
@@ -242,11 +253,8 @@ def first_come(requests: Sequence[Request], opt: ClinicOptions) -> Schedule:
         p = ph[r.visit]
         start = -(-r.ready // opt.slot) * opt.slot
         for s in range(start, opt.day_minutes + opt.max_overtime - p.chair + 1, opt.slot):
-            c, n, w = chairs.copy(), nurse.copy(), watch.copy()
-            _add(c, n, w, s, p)
-            if (c.max() <= opt.chairs and n.max() <= opt.nurses
-                    and w.max() <= opt.nurses * opt.infusions_per_nurse):
-                chairs, nurse, watch = c, n, w
+            if _fits(chairs, nurse, watch, s, p, opt):
+                _add(chairs, nurse, watch, s, p)
                 seats[r.id] = s
                 break
         else:

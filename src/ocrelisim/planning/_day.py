@@ -9,7 +9,8 @@ says so (``DayOptions``).
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -293,11 +294,16 @@ def infusion_day(visit: str, *, options: DayOptions | None = None,
     premed = PREMEDICATION[route]
     steps.append(Step("premedication: " + "; ".join(w for w, _ in premed), t,
                       t + opt.premedication_lead_min, "premedication",
-                      source="".join(dict.fromkeys(s for _, s in premed))))
+                      source=_keys(s for _, s in premed)))
     t += opt.premedication_lead_min
     if kind == "sc":
         return _sc_day(steps, t, opt, premed)
     return _iv_day(kind, steps, t, premed, reaction)
+
+
+def _keys(sources: Iterable[str]) -> str:
+    """Source keys of several strings, each once, in order: '[S3][S5]', '[S3]' -> '[S3][S5]'."""
+    return "".join(dict.fromkeys(k for s in sources for k in re.findall(r"\[[^\]]+\]", s)))
 
 
 def _sc_day(steps: list[Step], t: float, opt: DayOptions,

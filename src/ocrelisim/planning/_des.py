@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -106,7 +106,7 @@ def simulate_day(requests: Sequence[Request], schedule: Schedule, opt: ClinicOpt
             get.cancel()
             rows.append(_row(r, seat, None, None, opt.day_minutes - r.ready, draws[pid], False))
             return
-        chair, seated = get.value, env.now
+        chair, seated = cast(int, get.value), env.now
         wait = seated - r.ready
         wait += yield from use(nurses, "nurse", p.checks, pid)
         yield env.timeout(p.premed)
@@ -297,17 +297,19 @@ SCENARIOS: dict[str, Callable[[VisitKind], VisitKind]] = {
 
 def scenarios(opt: ClinicOptions, *, days: int, patients_per_day: int,
               mix: Mapping[str, float] | Mapping[VisitKind, float], seed: int = 0,
-              sampler: ReactionSampler | None = None,
-              effort: float = EFFORT) -> pd.DataFrame:
+              sampler: ReactionSampler | None = None, effort: float = EFFORT,
+              given: ClinicComparison | None = None) -> pd.DataFrame:
     """What moving patients to the shorter infusion or to SC frees up (optimised schedules;
-    same requests and random numbers in every scenario)."""
+    same requests and random numbers in every scenario). ``given``: the comparison already
+    run for the mix as given (reused for the first row)."""
     shares = check_mix(mix)
     ph = phase_table(opt)
     rows = []
     base_need = None
     for name, move in SCENARIOS.items():
-        comp = compare_schedules(opt, days=days, patients_per_day=patients_per_day, mix=shares,
-                                 seed=seed, sampler=sampler, effort=effort, move=move)
+        comp = given if given is not None and name == "as given" else compare_schedules(
+            opt, days=days, patients_per_day=patients_per_day, mix=shares, seed=seed,
+            sampler=sampler, effort=effort, move=move)
         need = sum(ph[r.visit].chair for day in comp.requests for r in day) / days / 60.0
         base_need = need if base_need is None else base_need
         m = _metrics(comp, "optimised")

@@ -413,7 +413,8 @@ def _dose_visits(planned: list[tuple[dt.date, float, str, str]], history: tuple[
                    + f". Then {obs.name}.{eu} Plan for the whole visit (bring snacks).")
         title = f"Ocrelizumab {mg:g} mg {route}" + (" (shorter infusion)" if kind == "short"
                                                      else "") + f" - dose {k}"
-        out.append(Visit(date, "dose", title, purpose, "[S3][S4][S6]", opt.at,
+        source = "[S3][S4]" if route == "IV" else "[S6][S7]"
+        out.append(Visit(date, "dose", title, purpose, source, opt.at,
                          day.on_site_minutes, None, mg, route, kind))
     return out
 

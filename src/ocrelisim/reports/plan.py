@@ -121,13 +121,15 @@ def gantt(comp: ClinicComparison, day: int = 0) -> Figure:
                     edgecolor="white", height=0.8)
         ax.axvline(opt.day_minutes, color="0.3", linestyle="--", linewidth=1)
         ax.set_ylabel("chair")
-        ax.set_title(f"{method}, day {day + 1}")
+        ax.set_title(f"{method}, day {day + 1}", loc="left")
         ax.set_yticks(range(1, opt.chairs + 1))
     axes[-1].set_xlabel(f"minutes after opening ({opt.opens // 60:02d}:{opt.opens % 60:02d}); "
                         "dashed: closing")
-    for kind, color in _COLORS.items():
-        axes[0].barh(0, 0, color=color, label=kind)
-    axes[0].legend(loc="upper right", ncol=4, frameon=False, fontsize=8)
+    from matplotlib.patches import Patch
+
+    axes[0].legend(handles=[Patch(color=c, label=k) for k, c in _COLORS.items()],
+                   loc="lower right", ncol=4, frameon=False, fontsize=8,
+                   bbox_to_anchor=(1.0, 1.0))
     layout: dict[str, Any] = {m: {"xlabel": "minutes after opening", "ylabel": "chair", "title": m,
                   "yscale": "linear", "hlines": []} for m in ("first-come", "optimised")}
     return Figure(fig, data, layout, f"Chairs on day {day + 1}")
