@@ -3,7 +3,10 @@
 The pre-dose check (:func:`check`) answers for one patient record "may we dose today, and what
 must be checked or watched?" under the US or EU label, with every answer traced to its rule
 (``rules.yaml``) and source. It reports what the label rules and sources give; it is not a
-treatment decision. For research and education only; not clinical advice.
+treatment decision. The reaction model (:func:`sample_infusion_reactions`,
+:func:`sample_course_reactions`) draws infusion-related reactions (IV, by infusion number, dose,
+protocol and premedication) and SC injection reactions, with the infusion's actual duration
+under the label's management. For research and education only; not clinical advice.
 """
 
 from .check import SYMPTOM_CODES as SYMPTOM_CODES
@@ -14,6 +17,12 @@ from .check import Interval as Interval
 from .check import TraceEntry as TraceEntry
 from .check import check as check
 from .check import rule_ids as rule_ids
+from .parameters import REACTIONS as REACTIONS
+from .parameters import ReactionParameters as ReactionParameters
+from .reactions import Visit as Visit
+from .reactions import label_course as label_course
+from .reactions import sample_course_reactions as sample_course_reactions
+from .reactions import sample_infusion_reactions as sample_infusion_reactions
 from .record import PatientRecord as PatientRecord
 from .record import load_record as load_record
 from .record import parse_record as parse_record
@@ -21,17 +30,23 @@ from .rules import Rule as Rule
 from .rules import rules as rules
 
 __all__ = [
+    "REACTIONS",
     "SYMPTOM_CODES",
     "Advice",
     "Card",
     "CheckResult",
     "Interval",
     "PatientRecord",
+    "ReactionParameters",
     "Rule",
     "TraceEntry",
+    "Visit",
     "check",
+    "label_course",
     "load_record",
     "parse_record",
     "rule_ids",
     "rules",
+    "sample_course_reactions",
+    "sample_infusion_reactions",
 ]
