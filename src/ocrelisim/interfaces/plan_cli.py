@@ -155,7 +155,8 @@ def patient_cmd(
         else:
             _print_plan(_out(), plan)
         for path in written:
-            Console(stderr=as_json, highlight=False).print(f"wrote {path}", markup=False)
+            Console(stderr=as_json, highlight=False).print(f"wrote {path}", markup=False,
+                                                           soft_wrap=True)
 
 
 def _export_plan(plan: planning.PatientPlan, ics: Path | None, csv: Path | None,
@@ -192,7 +193,7 @@ def _plan_json(plan: planning.PatientPlan) -> dict[str, Any]:
 
 def _print_plan(console: Console, plan: planning.PatientPlan) -> None:
     console.print(f"Ocrelizumab plan, route {plan.route}, times in {plan.tz}. {DISCLAIMER}",
-                  markup=False)
+                  markup=False, soft_wrap=True)
     f = plan.to_frame()
     _print_frame(console, pd.DataFrame({"date": f["date"], "time": f["time"], "until": f["end"],
                                         "what": f["title"], "source": f["source"]}), "Visits")
@@ -200,13 +201,13 @@ def _print_plan(console: Console, plan: planning.PatientPlan) -> None:
         s = plan.switch
         console.print(f"Switch from {s.therapy.name}: {s.therapy.guidance}; first dose "
                       f"{s.start.isoformat()}, gap {s.gap_days} days"
-                      + (f" ({s.risk})" if s.risk else ""), markup=False)
+                      + (f" ({s.risk})" if s.risk else ""), markup=False, soft_wrap=True)
         for e in s.therapy.evidence:
-            console.print(f"  evidence: {e}", markup=False)
+            console.print(f"  evidence: {e}", markup=False, soft_wrap=True)
     for finding in plan.findings:
         console.print(f"{finding.severity}: {finding.message} ({finding.rule} "
                       f"{finding.source})", style="yellow" if finding.severity == "warning"
-                      else "cyan", markup=False)
+                      else "cyan", markup=False, soft_wrap=True)
 
 
 _DAY_HELP = (
@@ -249,16 +250,16 @@ def day_cmd(
 
         console = _out()
         console.print(f"{visit} visit: {day.dose_mg:g} mg {day.route}. {DISCLAIMER}",
-                      markup=False)
+                      markup=False, soft_wrap=True)
         _print_frame(console, day_table(day), "Minute by minute (from arrival)")
         console.print(f"infusion {day.infusion_minutes:.0f} min, chair {day.chair_minutes:.0f} "
-                      f"min, on site {day.on_site_minutes:.0f} min", markup=False)
+                      f"min, on site {day.on_site_minutes:.0f} min", markup=False, soft_wrap=True)
         for note in day.notes:
-            console.print(note, markup=False)
+            console.print(note, markup=False, soft_wrap=True)
         if summary is not None:
             console.print(f"chair time over {n} visits: median {summary['median']:.0f} min, "
                           f"5-95% {summary['p5']:.0f}-{summary['p95']:.0f} min; reactions: "
-                          f"{REACTIONS_NOTE}", markup=False)
+                          f"{REACTIONS_NOTE}", markup=False, soft_wrap=True)
 
 
 _CLINIC_HELP = (
@@ -314,7 +315,8 @@ def clinic_cmd(
         else:
             _print_clinic(_out(), comp, what_if)
         for path in written:
-            Console(stderr=as_json, highlight=False).print(f"wrote {path}", markup=False)
+            Console(stderr=as_json, highlight=False).print(f"wrote {path}", markup=False,
+                                                           soft_wrap=True)
 
 
 def _clinic_json(comp: planning.ClinicComparison, what_if: pd.DataFrame) -> dict[str, Any]:
@@ -332,11 +334,11 @@ def _print_clinic(console: Console, comp: planning.ClinicComparison,
     opt = comp.options
     console.print(f"Infusion suite: {opt.chairs} chairs, {opt.nurses} nurses, "
                   f"{comp.patients_per_day} requests a day, {len(comp.requests)} days. "
-                  f"{DISCLAIMER}", markup=False)
+                  f"{DISCLAIMER}", markup=False, soft_wrap=True)
     _print_frame(console, comparison_table(comp), "First-come vs optimised (simulated)")
     _print_frame(console, what_if.rename(columns=SCENARIO_LABELS).round(2),
                  "Moving patients to shorter visits (optimised schedules, per day)")
     for i, c in enumerate(comp.conflicts):
         if c:
             console.print(f"day {i + 1}: {c}", markup=False, style="yellow")
-    console.print(f"reactions: {comp.reactions}", markup=False)
+    console.print(f"reactions: {comp.reactions}", markup=False, soft_wrap=True)
