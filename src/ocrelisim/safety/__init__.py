@@ -6,7 +6,9 @@ must be checked or watched?" under the US or EU label, with every answer traced 
 treatment decision. The reaction model (:func:`sample_infusion_reactions`,
 :func:`sample_course_reactions`) draws infusion-related reactions (IV, by infusion number, dose,
 protocol and premedication) and SC injection reactions, with the infusion's actual duration
-under the label's management. For research and education only; not clinical advice.
+under the label's management; the infection model (:func:`sample_infections`) draws serious and
+non-serious infections from IgG trajectories (more while IgG is below the LLN). For research
+and education only; not clinical advice.
 """
 
 from .check import SYMPTOM_CODES as SYMPTOM_CODES
@@ -17,7 +19,12 @@ from .check import Interval as Interval
 from .check import TraceEntry as TraceEntry
 from .check import check as check
 from .check import rule_ids as rule_ids
+from .infections import rates_per_100py as rates_per_100py
+from .infections import sample_infections as sample_infections
+from .infections import serious_rate as serious_rate
+from .parameters import INFECTIONS as INFECTIONS
 from .parameters import REACTIONS as REACTIONS
+from .parameters import InfectionParameters as InfectionParameters
 from .parameters import ReactionParameters as ReactionParameters
 from .reactions import Visit as Visit
 from .reactions import label_course as label_course
@@ -30,11 +37,13 @@ from .rules import Rule as Rule
 from .rules import rules as rules
 
 __all__ = [
+    "INFECTIONS",
     "REACTIONS",
     "SYMPTOM_CODES",
     "Advice",
     "Card",
     "CheckResult",
+    "InfectionParameters",
     "Interval",
     "PatientRecord",
     "ReactionParameters",
@@ -45,8 +54,11 @@ __all__ = [
     "label_course",
     "load_record",
     "parse_record",
+    "rates_per_100py",
     "rule_ids",
     "rules",
     "sample_course_reactions",
+    "sample_infections",
     "sample_infusion_reactions",
+    "serious_rate",
 ]

@@ -27,6 +27,7 @@ from ..regimens._calendar import (
     earliest_next_dose,
     interval_allowed,
 )
+from .parameters import INFECTIONS
 from .record import UNKNOWN, PatientRecord, PreviousDose, parse_record
 from .rules import (
     LABELS,
@@ -43,8 +44,8 @@ from .rules import (
 STATEMENT = ("This check reports what the label rules and the cited sources give for this "
              "record; it is not a treatment decision, which stays with the prescriber.")
 
-IGG_LLN_G_PER_L = 5.65
-"""IgG lower limit of normal used in the ocrelizumab trial analyses, g/L [S22]."""
+IGG_LLN_G_PER_L = INFECTIONS.igg_lln.value
+"""IgG lower limit of normal used in the ocrelizumab trial analyses, 5.65 g/L [S22]."""
 ADULT_AGE = 18.0  # years; both labels are for adults [S19][W3]
 LIVE_VACCINE_WEEKS: Mapping[Label, int] = MappingProxyType({"US": 4, "EU": 6})
 """Weeks between a live vaccine and the first dose: US 4 [S20b][W4], EU 6 [S66]."""

@@ -103,3 +103,46 @@ class ReactionParameters(_Spec):
 
 REACTIONS = ReactionParameters()
 """Default reaction-model parameters."""
+
+
+_LOW_IGG_SHARE = 352.0 / (352.0 + 11174.0)  # [S74]: patient-years with IgG < LLN / all
+_RR_LOW_IGG = 5.68 / 2.16  # [S74]: serious infections per 100 PY, IgG < LLN vs >= LLN
+
+
+def _base_rate(overall: float) -> float:
+    """Serious-infection rate at IgG >= LLN whose mix with 3.05% of patient-years below the
+    LLN (rate ratio 2.63) gives ``overall`` [S74]."""
+    return overall / (1.0 + _LOW_IGG_SHARE * (_RR_LOW_IGG - 1.0))
+
+
+@dataclass(frozen=True, slots=True)
+class InfectionParameters(_Spec):
+    """Serious and non-serious infections on ocrelizumab, rising while IgG is below the LLN.
+
+    Serious infections: a Poisson process, per 100 patient-years ``si_rate_rms`` or
+    ``si_rate_ppms`` while IgG >= ``igg_lln``, times ``si_rr_low_igg`` while below; rates stable
+    over years [S75]. Non-serious infections: ``nsi_rate`` (no IgG effect: not quantified).
+    """
+
+    _what: ClassVar[str] = "infection"
+
+    igg_lln: Parameter = field(default_factory=lambda: Parameter(
+        5.65, "g/L", (1.0, 15.0), "[S22]: IgG lower limit of normal in the trial analyses"))
+    si_rr_low_igg: Parameter = field(default_factory=lambda: Parameter(
+        _RR_LOW_IGG, "rate ratio", (1.0, 20.0),
+        "[S74]: 5.68 (20 SI / 352 PY) vs 2.16 (241 / 11,174 PY) per 100 PY, IgG < vs >= LLN"))
+    si_rate_rms: Parameter = field(default_factory=lambda: Parameter(
+        _base_rate(1.50), "per 100 PY", (0.0, 50.0),
+        "calibrated to [S75] RMS 1.50 per 100 PY overall, with 3.05% of patient-years below "
+        "the IgG LLN [S74] (assumption: the same share in RMS and PPMS)"))
+    si_rate_ppms: Parameter = field(default_factory=lambda: Parameter(
+        _base_rate(3.70), "per 100 PY", (0.0, 50.0),
+        "calibrated to [S75] progressive MS 3.70 per 100 PY overall, same assumption"))
+    nsi_rate: Parameter = field(default_factory=lambda: Parameter(
+        76.2 - 2.01, "per 100 PY", (0.0, 500.0),
+        "[S20]: all infections 76.2 minus serious 2.01 per 100 PY (derived); an IgG effect on "
+        "non-serious infections was not quantified (none, our assumption)"))
+
+
+INFECTIONS = InfectionParameters()
+"""Default infection-model parameters."""
