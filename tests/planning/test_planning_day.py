@@ -125,3 +125,34 @@ def test_chair_time_distribution_follows_the_sampler() -> None:
 def test_bad_day_input(call: object, error: type[Exception]) -> None:
     with pytest.raises(error):
         call()  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(("kind", "visit"), [
+    ("first", (1, 300.0, "standard")), ("maintenance", (4, 600.0, "standard")),
+    ("short", (4, 600.0, "shorter"))])
+def test_managed_duration_agrees_with_the_safety_model(kind: str,
+                                                       visit: tuple[int, float, str]) -> None:
+    # Two implementations of the label's IRR management [S3][S19][S19b]: the safety model's
+    # actual infusion minutes and this day's steps, on the same onsets and severities.
+    from ocrelisim.safety import REACTIONS, Visit, sample_infusion_reactions
+
+    number, dose, protocol = visit
+    table = sample_infusion_reactions(Visit(number, dose, protocol=protocol),  # type: ignore[arg-type]
+                                      4000, np.random.default_rng(11))
+    during = table[table["during"] & table["irr"]]
+    assert len(during) >= 20
+    for row in during.itertuples():
+        hold = REACTIONS.severe_hold_minutes.value if row.severity == "severe" else 30.0
+        day = infusion_day(kind, reaction=Reaction(row.onset_min, row.severity, hold))
+        assert day.infusion_minutes == pytest.approx(row.actual_min, abs=1e-6)
+        assert day.completed == row.completed
+
+
+def test_safety_sampler_draws_reactions_during_infusions() -> None:
+    from ocrelisim.planning import safety_sampler
+
+    table = chair_times("first", 400, safety_sampler(), rng=5)
+    with_irr = table[table["reaction"] != ""]
+    assert 0 < len(with_irr) < 100  # a few % of first visits react during the infusion
+    assert (with_irr["chair_minutes"] != 263.0 + 1.0 / 3.0).all()
+    assert chair_times("sc", 50, safety_sampler(), rng=5)["reaction"].eq("").all()

@@ -40,8 +40,10 @@ SCENARIO_LABELS = {"chair_hours_needed_per_day": "chair h needed",
                    "treated_per_day": "treated", "patients_per_chair_day": "per chair",
                    "chair_utilisation": "utilisation", "overtime_mean_min": "overtime min",
                    "waiting_mean_min": "waiting min"}
-REACTIONS_NOTE = ("none: the safety model's reaction sampler is not wired in yet, so every "
-                  "visit follows the label table")
+REACTIONS_NOTE = ("the safety model (issue 13): IRRs by infusion number and protocol; one "
+                  "starting during the infusion slows, pauses or stops it as the label says "
+                  "(first visits: infusion 1 or 2; 600 mg visits: infusion 4); SC unchanged")
+NO_REACTIONS = "none (--no-reactions): every visit follows the label table"
 
 
 def _out() -> Console:
@@ -225,6 +227,8 @@ def day_cmd(
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     first_injection: Annotated[bool, typer.Option(
         help="SC: the first injection (observed >= 1 h instead of 15 min).")] = False,
+    reactions: Annotated[bool, typer.Option(
+        help="Draw infusion reactions from the safety model (for --n).")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     with _user_errors():
@@ -234,7 +238,8 @@ def day_cmd(
             first_injection=first_injection))
         table = summary = None
         if n is not None:
-            table = planning.chair_times(visit, n, None, rng=seed,
+            sampler = planning.safety_sampler() if reactions else None
+            table = planning.chair_times(visit, n, sampler, rng=seed,
                                          options=planning.DayOptions(
                                              first_injection=first_injection))
             summary = planning.chair_time_summary(table)
@@ -242,7 +247,7 @@ def day_cmd(
             payload = day.to_dict()
             if summary is not None:
                 payload["chair_time"] = summary
-                payload["reactions"] = REACTIONS_NOTE
+                payload["reactions"] = REACTIONS_NOTE if reactions else NO_REACTIONS
             payload["disclaimer"] = DISCLAIMER
             typer.echo(json.dumps(payload, indent=2))
             return
@@ -257,9 +262,13 @@ def day_cmd(
         for note in day.notes:
             console.print(note, markup=False, soft_wrap=True)
         if summary is not None:
-            console.print(f"chair time over {n} visits: median {summary['median']:.0f} min, "
-                          f"5-95% {summary['p5']:.0f}-{summary['p95']:.0f} min; reactions: "
-                          f"{REACTIONS_NOTE}", markup=False, soft_wrap=True)
+            console.print(f"chair time over {n} visits: mean {summary['mean']:.1f} min, "
+                          f"median {summary['median']:.0f}, 5-95% {summary['p5']:.0f}-"
+                          f"{summary['p95']:.0f}, max {summary['max']:.0f} min; "
+                          f"{summary['share_with_reaction']:.1%} with a reaction during the "
+                          f"infusion; reactions: "
+                          f"{REACTIONS_NOTE if reactions else NO_REACTIONS}", markup=False,
+                          soft_wrap=True)
 
 
 _CLINIC_HELP = (
@@ -288,6 +297,8 @@ def clinic_cmd(
     overtime: Annotated[int, typer.Option(help="Overtime a booked visit may reach, min "
                                                "(assumption).")] = 120,
     effort: Annotated[float, typer.Option(help="CP-SAT deterministic time per stage.")] = 0.5,
+    reactions: Annotated[bool, typer.Option(
+        help="Draw infusion reactions from the safety model.")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     out: Annotated[Path | None, typer.Option(help="Write the HTML report, Gantt chart and "
                                                   "CSVs here.")] = None,
@@ -300,10 +311,12 @@ def clinic_cmd(
             raise InvalidInputError(f"--effort {effort}: give a positive number")
         shares = planning.parse_mix(mix)
         ppd = patients_per_day if patients_per_day is not None else 3 * chairs
-        comp = planning.compare_schedules(opt, days=days, patients_per_day=ppd, mix=shares,
-                                          seed=seed, effort=effort, reactions=REACTIONS_NOTE)
+        sampler = planning.safety_sampler() if reactions else None
+        comp = planning.compare_schedules(
+            opt, days=days, patients_per_day=ppd, mix=shares, seed=seed, effort=effort,
+            sampler=sampler, reactions=REACTIONS_NOTE if reactions else NO_REACTIONS)
         what_if = planning.scenarios(opt, days=days, patients_per_day=ppd, mix=shares,
-                                     seed=seed, effort=effort, given=comp)
+                                     seed=seed, effort=effort, sampler=sampler, given=comp)
         written: list[Path] = []
         if out is not None:
             from ..reports import write

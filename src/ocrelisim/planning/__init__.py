@@ -53,6 +53,7 @@ from ._patient import PlanOptions as PlanOptions
 from ._patient import SwitchPlan as SwitchPlan
 from ._patient import Visit as Visit
 from ._patient import plan_patient as plan_patient
+from ._reactions import safety_sampler as safety_sampler
 from ._switching import PRIOR_THERAPIES as PRIOR_THERAPIES
 from ._switching import PriorTherapy as PriorTherapy
 from ._switching import prior_therapy as prior_therapy
@@ -96,6 +97,7 @@ __all__ = [
     "rate_steps",
     "read_history",
     "requests_for",
+    "safety_sampler",
     "scenarios",
     "schedule_violations",
     "sim_objective",
