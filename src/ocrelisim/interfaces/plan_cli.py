@@ -107,8 +107,8 @@ _PATIENT_HELP = (
 @plan_app.command("patient", help=_PATIENT_HELP, epilog=DISCLAIMER)
 def patient_cmd(
     start: Annotated[str | None, typer.Option(
-        help="First dose (or, with --history, the plan date), YYYY-MM-DD. May be left out "
-             "with --from: the plan proposes it.")] = None,
+        help="First dose (or, with --history, the plan date: default today), YYYY-MM-DD. "
+             "May be left out with --from: the plan proposes it.")] = None,
     route: Annotated[str, typer.Option(help="iv or sc.")] = "iv",
     tz: Annotated[str, typer.Option(help="IANA time zone of the clinic (appointment times "
                                          "are local).")] = "UTC",
@@ -148,8 +148,11 @@ def patient_cmd(
             maintenance_doses=doses, label=labels[label.strip().upper()],
             at=dt.time(minute // 60, minute % 60), shorter_infusion=shorter)
         past = planning.read_history(history) if history is not None else ()
+        first = _date("--start", start)
+        if first is None and history is not None:
+            first = dt.date.today()  # with a history, the plan starts today unless told
         plan = planning.plan_patient(
-            _date("--start", start), route, history=past, prior=from_,
+            first, route, history=past, prior=from_,
             prior_last_dose=_date("--prior-last-dose", prior_last_dose), tz=tz, options=options)
         written = _export_plan(plan, ics, csv, html)
         if as_json:
@@ -196,9 +199,10 @@ def _plan_json(plan: planning.PatientPlan) -> dict[str, Any]:
 def _print_plan(console: Console, plan: planning.PatientPlan) -> None:
     console.print(f"Ocrelizumab plan, route {plan.route}, times in {plan.tz}. {DISCLAIMER}",
                   markup=False, soft_wrap=True)
-    f = plan.to_frame()
-    _print_frame(console, pd.DataFrame({"date": f["date"], "time": f["time"], "until": f["end"],
-                                        "what": f["title"], "source": f["source"]}), "Visits")
+    from ..reports.plan import patient_report
+
+    visits = patient_report(plan).tables["Visits"]
+    _print_frame(console, visits[["date", "time", "until", "what", "sources"]], "Visits")
     if plan.switch is not None:
         s = plan.switch
         console.print(f"Switch from {s.therapy.name}: {s.therapy.guidance}; first dose "

@@ -3,11 +3,13 @@ Gantt chart of the chairs (issue 14)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pandas as pd
 
 from ..planning import ClinicComparison, InfusionDay, PatientPlan
+from ..planning import Visit as PlanVisit
 from ._report import Figure, Report, new_figure
 
 _COLORS = {"first": "#c0392b", "maintenance": "#2471a3", "short": "#27ae60", "sc": "#8e44ad"}
@@ -34,8 +36,8 @@ def patient_report(plan: PatientPlan) -> Report:
     frame = plan.to_frame()
     visits = pd.DataFrame({
         "date": frame["date"], "time": frame["time"],
-        "until": frame["end"], "what": frame["title"], "purpose": frame["purpose"],
-        "sources": frame["source"]})
+        "until": [_until(v) for v in plan.visits], "what": frame["title"],
+        "purpose": frame["purpose"], "sources": frame["source"]})
     tables = {"Visits": visits}
     if plan.findings:
         tables["Findings"] = pd.DataFrame([{"rule": f.rule, "severity": f.severity,
@@ -55,6 +57,14 @@ def patient_report(plan: PatientPlan) -> Report:
                   data={"plan": frame}, notes=notes,
                   inputs={"route": plan.route, "tz": plan.tz,
                           "interval": plan.options.interval, "label": plan.options.label})
+
+
+def _until(v: PlanVisit) -> str:
+    """End of a visit: the last day of a window, or the clock time a timed visit ends."""
+    if v.time is None:
+        return v.end.isoformat() if v.end else ""
+    end = dt.datetime.combine(v.date, v.time) + dt.timedelta(minutes=round(v.minutes))
+    return end.strftime("%H:%M")
 
 
 def day_table(day: InfusionDay) -> pd.DataFrame:
