@@ -103,3 +103,11 @@ def test_plan_clinic_json_and_report(tmp_path: Path) -> None:
     assert next(s["scenario"] for s in out["scenarios"]) == "as given"
     assert (tmp_path / "clinic" / "chairs.png").stat().st_size > 1000
     assert DISCLAIMER in (tmp_path / "clinic" / "index.html").read_text()
+
+
+@pytest.mark.parametrize("command", [["plan"], ["plan", "patient"], ["plan", "day"],
+                                     ["plan", "clinic"]])
+def test_every_plan_help_carries_the_disclaimer(command: list[str]) -> None:
+    res = runner.invoke(app, [*command, "--help"])
+    assert res.exit_code == 0
+    assert DISCLAIMER in " ".join(res.output.replace("│", " ").split())
