@@ -205,9 +205,9 @@ def _print_plan(console: Console, plan: planning.PatientPlan) -> None:
     _print_frame(console, visits[["date", "time", "until", "what", "sources"]], "Visits")
     if plan.switch is not None:
         s = plan.switch
-        console.print(f"Switch from {s.therapy.name}: {s.therapy.guidance}; first dose "
-                      f"{s.start.isoformat()}, gap {s.gap_days} days"
-                      + (f" ({s.risk})" if s.risk else ""), markup=False, soft_wrap=True)
+        console.print(f"Switch from {s.therapy.name}: {s.therapy.guidance}. First dose "
+                      f"{s.start.isoformat()}: {s.risk or f'gap {s.gap_days} days'}.",
+                      markup=False, soft_wrap=True)
         for e in s.therapy.evidence:
             console.print(f"  evidence: {e}", markup=False, soft_wrap=True)
     for finding in plan.findings:

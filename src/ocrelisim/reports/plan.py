@@ -50,8 +50,8 @@ def patient_report(plan: PatientPlan) -> Report:
     if plan.switch is not None:
         s = plan.switch
         notes.append(f"Switching from {s.therapy.name} (last dose {s.last_dose.isoformat()}): "
-                     f"{s.therapy.guidance}. First ocrelizumab dose {s.start.isoformat()}, gap "
-                     f"{s.gap_days} days" + (f"; {s.risk}" if s.risk else "") + ".")
+                     f"{s.therapy.guidance}. First ocrelizumab dose {s.start.isoformat()}: "
+                     f"{s.risk or f'gap {s.gap_days} days'}.")
         notes += [f"Evidence: {e}" for e in s.therapy.evidence]
     return Report("Ocrelizumab treatment plan", "plan-patient", tables=tables,
                   data={"plan": frame}, notes=notes,
