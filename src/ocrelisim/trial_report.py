@@ -1,229 +1,27 @@
-"""Virtual-trial tables, figures and the HTML report.
+"""Compatibility module: trial tables and figures now live in :mod:`ocrelisim.reports.trial`.
 
-Kaplan-Meier curves come from lifelines; like :mod:`ocrelisim.report`, matplotlib is imported
-inside the drawing functions and used on the Agg canvas.
+The plot functions return a :class:`ocrelisim.reports.Figure` instead of taking a file path.
 """
 
 from __future__ import annotations
 
-import math
 import os
 from pathlib import Path
 
-import pandas as pd
-
-from .errors import InvalidInputError
-from .io import atomic_write, write_table
-from .report import write_html_summary
-from .trials import ENDPOINTS, PatientBank, TrialDesign, TrialResult
-
-_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e")
-
-
-def _fmt(x: float, digits: int = 3) -> str:
-    return "–" if not math.isfinite(x) else f"{x:.{digits}g}"
-
-
-def design_table(design: TrialDesign, bank: PatientBank | None = None) -> pd.DataFrame:
-    """One row per arm: treatment, regimen or rate ratios, allocation share and size (and,
-    with the bank, the mean number of doses per patient within the follow-up)."""
-    rows = []
-    for arm, share, n in zip(design.arms, design.allocation, design.arm_sizes(), strict=True):
-        what = (f"{arm.regimen}, then B-cell guided: " + ", ".join(
-            f"{k} {v:g}" for k, v in arm.guided.items()) if arm.guided else arm.regimen) \
-            if arm.treatment == "ocrelizumab" else (
-            ", ".join(f"{k} ×{v:g}" for k, v in (arm.rate_ratios or {}).items())
-            if arm.treatment == "comparator" else
-            "44 µg SC three times weekly (rate ratios, assumption)"
-            if arm.treatment == "interferon" else "untreated natural history")
-        rows.append({"Arm": arm.name + (" (control)" if arm.name == design.control else ""),
-                     "Treatment": arm.treatment, "Regimen or effect": what,
-                     "Share": f"{share:.3f}", "Patients": n,
-                     "Doses per patient": f"{bank.doses[arm.name].mean():.2f}"
-                     if bank is not None and arm.name in bank.doses else "–"})
-    return pd.DataFrame(rows)
-
-
-def schedule_text(design: TrialDesign) -> str:
-    s = design.schedule
-    scans = ", ".join(map(str, s.mri_weeks)) or "none"
-    return (f"{design.name}: {design.disease}, {design.n} patients, {design.weeks} weeks; EDSS "
-            f"visits every {s.visit_every} weeks; MRI at weeks {scans}; endpoints "
-            f"{', '.join(design.endpoints)}; two-sided alpha {design.alpha:g}.")
-
-
-def estimates_table(result: TrialResult) -> pd.DataFrame:
-    """Model vs published per endpoint: arm values (model: mean over replicates) and the
-    ratio (model: median and 2.5-97.5% of the replicate estimates; published: 95% CI)."""
-    rows = []
-    several = len(result.design.arms) > 2
-    for r in result.summary().to_dict("records"):
-        pub = result.design.published.get(str(r["endpoint"]), {})
-        ci = f" ({_fmt(pub['lower'])}-{_fmt(pub['upper'])})" if "lower" in pub else ""
-        row = {"Endpoint": str(r["endpoint"])}
-        if several:
-            row["Comparison"] = f"{r['arm']} vs {r['control']}"
-        row.update({
-            "Treated: model / published": f"{_fmt(r['treated'])} / "
-                                          f"{_fmt(r['published_treated'])}",
-            "Control: model / published": f"{_fmt(r['reference'])} / "
-                                          f"{_fmt(r['published_reference'])}",
-            "Ratio, model (2.5-97.5%)": f"{_fmt(r['estimate'])} ({_fmt(r['estimate_2.5%'])}-"
-                                        f"{_fmt(r['estimate_97.5%'])})",
-            "Ratio, published (95% CI)": _fmt(r["published_estimate"]) + ci if pub else "–",
-            "Source": pub.get("source", "–"),
-        })
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-def power_table(result: TrialResult) -> pd.DataFrame:
-    """Power per endpoint and comparison with its Wilson 95% interval."""
-    s = result.summary()
-    return pd.DataFrame({
-        "Endpoint": [f"{e}: {ENDPOINTS[e][0]}" for e in s["endpoint"]],
-        "Comparison": s["arm"] + " vs " + s["control"],
-        "Analysis": [ENDPOINTS[e][2] for e in s["endpoint"]],
-        "Power": [f"{p:.3f} ({lo:.3f}-{hi:.3f})" for p, lo, hi in
-                  zip(s["power"], s["power_lower"], s["power_upper"], strict=True)],
-        "Replicates": result.replicates, "Failed fits": s["failed_fits"],
-    })
-
-
-def typical_replicate(result: TrialResult) -> int:
-    """The replicate whose first CDP hazard ratio is closest to the median over replicates
-    (replicate 0 when no CDP endpoint was analysed)."""
-    t = result.table
-    cdp = [e for e in result.design.endpoints if e.startswith("CDP")]
-    if not cdp:
-        return 0
-    sub = t[(t["endpoint"] == cdp[0]) & t["estimate"].notna()]
-    if sub.empty:
-        return 0
-    first = sub[sub["arm"] == sub["arm"].iloc[0]]
-    dist = (first["estimate"] - first["estimate"].median()).abs()
-    return int(first.loc[dist.idxmin(), "replicate"])
-
-
-def plot_trial(result: TrialResult, path: str | os.PathLike[str]) -> Path:
-    """Kaplan-Meier curves of confirmed progression (one replicate) and the relapse rate or
-    walk worsening by arm over replicates, with published values marked."""
-    from lifelines import KaplanMeierFitter
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    design = result.design
-    rep = typical_replicate(result)
-    out, arm = result.example(rep)
-    confirm = design.confirm
-    fig = Figure(figsize=(12.0, 4.4), layout="constrained")
-    FigureCanvasAgg(fig)
-    axes = fig.subplots(1, len(confirm) + 1)
-    for ax, (c, w) in zip(axes, enumerate(confirm), strict=False):
-        for i, a in enumerate(design.arms):
-            sel = arm == i
-            label = f"{a.name} (n={int(sel.sum())})"
-            km = KaplanMeierFitter().fit(out.cdp_time[sel, c], out.cdp_event[sel, c],
-                                         label=label)
-            sf = km.survival_function_
-            ci = km.confidence_interval_
-            ax.step(sf.index, 100 * (1 - sf.iloc[:, 0]), where="post", color=_COLORS[i % 5])
-            ax.fill_between(ci.index, 100 * (1 - ci.iloc[:, 0]), 100 * (1 - ci.iloc[:, 1]),
-                            step="post", color=_COLORS[i % 5], alpha=0.15)
-            ax.plot([], [], color=_COLORS[i % 5], label=label)
-        pub = design.published.get(f"CDP{w}", {})
-        for key, i in (("treated", 0), ("control", len(design.arms) - 1)):
-            if key in pub:
-                ax.plot(design.weeks, 100 * pub[key], marker="D", color=_COLORS[i % 5],
-                        markeredgecolor="black", linestyle="none")
-        ax.set(xlabel="weeks since randomisation", ylabel="patients with CDP, %",
-               title=f"{w}-week confirmed progression (replicate {rep})")
-        ax.legend(fontsize=8, loc="upper left")
-        ax.grid(alpha=0.3)
-    ax = axes[-1]
-    table = result.table
-    panel = "ARR" if "ARR" in design.endpoints else "T25FW" if "T25FW" in design.endpoints \
-        else None
-    if panel is None:
-        ax.set_axis_off()
-    else:
-        data, labels = [], []
-        sub = table[table["endpoint"] == panel]
-        ctl = [a.name for a in design.arms].index(design.control)
-        for i, a in enumerate(design.arms):
-            col, rows = ("reference", sub) if i == ctl else ("treated", sub[sub["arm"] == i])
-            values = rows[col].drop_duplicates() if i == ctl else rows[col]
-            data.append(values.to_numpy() * (1 if panel == "ARR" else 100))
-            labels.append(a.name)
-        bp = ax.boxplot(data, tick_labels=labels, patch_artist=True)
-        for i, box in enumerate(bp["boxes"]):
-            box.set_facecolor(_COLORS[i % 5])
-            box.set_alpha(0.4)
-        pub = design.published.get(panel, {})
-        scale = 1 if panel == "ARR" else 100
-        for which, i in (("treated", 1), ("control", len(design.arms))):
-            if which in pub:
-                ax.plot(i, scale * pub[which], marker="D", color="black", linestyle="none",
-                        label="published" if i == 1 else None)
-        ax.set(ylabel="annualised relapse rate" if panel == "ARR" else "walk worsened ≥20%, %",
-               title=f"{'Relapse rate' if panel == 'ARR' else 'Timed 25-foot walk'} by arm "
-                     f"({result.replicates} replicates)")
-        ax.legend(fontsize=8)
-        ax.grid(alpha=0.3)
-    fig.suptitle(f"{design.name}: virtual trial (research and education only)")
-    return atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
-
-
-def plot_power_curve(curve: pd.DataFrame, path: str | os.PathLike[str], *,
-                     target: float | None = None, title: str = "Power by sample size") -> Path:
-    """Power against total sample size per endpoint and comparison, with Wilson intervals."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    if curve.empty:
-        raise InvalidInputError("the power curve is empty")
-    fig = Figure(figsize=(7.5, 4.5), layout="constrained")
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
-    for i, ((e, a), g) in enumerate(curve.groupby(["endpoint", "arm"], sort=False)):
-        g = g.sort_values("n")
-        ax.errorbar(g["n"], g["power"], yerr=[g["power"] - g["power_lower"],
-                                              g["power_upper"] - g["power"]],
-                    marker="o", capsize=3, color=_COLORS[i % 5], label=f"{e}: {a}")
-    if target is not None:
-        ax.axhline(target, color="grey", linestyle="--", label=f"target {target:g}")
-    ax.set(xlabel="patients randomised (total)", ylabel="power", ylim=(0, 1.02), title=title)
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
-    return atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=110, format="png"))
+from .reports import write
+from .reports.trial import design_table as design_table
+from .reports.trial import estimates_table as estimates_table
+from .reports.trial import plot_power_curve as plot_power_curve
+from .reports.trial import plot_trial as plot_trial
+from .reports.trial import power_table as power_table
+from .reports.trial import schedule_text as schedule_text
+from .reports.trial import trial_report
+from .trials import TrialResult
 
 
 def write_trial_report(result: TrialResult, out: str | os.PathLike[str]) -> list[Path]:
-    """Figure, CSVs (replicates and summary) and a self-contained HTML report in ``out``."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    png = plot_trial(result, out / "trial.png")
-    reps = write_table(result.table, out / "replicates.csv")
-    summ = write_table(result.summary(), out / "summary.csv")
-    design = result.design
-    notes = [schedule_text(design),
-             f"{result.replicates} replicate trials, seed {result.seed}; ocrelizumab patients "
-             f"drawn from a bank of {result.bank.size} patients simulated with the immune model "
-             f"(drug effect = delayed B-cell depletion).",
-             "Ratios: rate ratio (ARR, lesions; negative binomial regression), hazard ratio "
-             "(CDP; Cox regression), risk ratio (walk), treated vs control. Model columns: "
-             "mean over replicates of the arm values, median and 2.5-97.5% of the replicate "
-             "estimates. Kaplan-Meier curves (95% bands): the replicate with the median "
-             f"hazard ratio (replicate {typical_replicate(result)}); diamonds: published "
-             "values.",
-             "Natural-history levels, IFN β-1a effects and several variabilities are "
-             "assumptions; see DiseaseParameters for every value and source."]
-    html = write_html_summary(
-        out / "report.html",
-        {"Design": design_table(design, result.bank),
-         "Effect estimates vs published": estimates_table(result), "Power": power_table(result)},
-        [png], title=f"ocrelisim virtual trial: {design.name}", notes=notes)
-    return [png, reps, summ, html]
+    """trial.png, replicates.csv, summary.csv and report.html in ``out`` (created if missing)."""
+    return write(trial_report(result), out, html_name="report.html")
 
 
 __all__ = ["design_table", "estimates_table", "plot_power_curve", "plot_trial", "power_table",

@@ -7,14 +7,13 @@ traceback.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import numpy as np
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.progress import (
@@ -27,32 +26,21 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from .. import trials
 from .._meta import DISCLAIMER
-from .._types import Float1D, Float2D
 from ..errors import InvalidInputError, OcrelisimError
-from ..immune_report import immune_table, plot_bcells, plot_immune, repletion_table
-from ..io import read_table, table_format, write_table
-from ..parameters import IMMUNE, IV_CONCENTRATION, MAINTENANCE_INTERVAL
-from ..population import Population
-from ..regimens import PRESETS, IVInfusion, Regimen, read_nonmem
-from ..report import (
-    cycle_intervals,
-    exposure_table,
-    format_exposure_table,
-    plot_concentration,
-    write_html_summary,
-)
-from ..results import SimulationResult
-from ..simulate import simulate
-from ..trials import TrialDesign
+from ..parameters import IV_CONCENTRATION
+from ..regimens import PRESETS, IVInfusion, Regimen
 from ..units import DAYS_PER_WEEK, HOURS_PER_DAY, MINUTES_PER_DAY
+from ..workflows import DEMO_DAYS, DEMO_SEED
 
-DEMO_REGIMENS = ("iv", "sc", "iv-short")
-"""Presets compared by ``ocrelisim demo``: label IV, SC (Zunovo), shorter IV infusion."""
-DEMO_SEED = 20240601
-DEMO_DAYS = 730.0  # two years, day
-FOLLOW_UP_DAYS = 200 * 7.0  # B-cell follow-up after the last dose of the demo, day
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..population import Population
+    from ..reports import Report
+
+ENGINE_LOGGER = "ocrelisim.engine"
+"""Logger the engine tells compilation through (records with ``event`` compile_start/_end)."""
 
 app = typer.Typer(
     name="ocrelisim",
@@ -73,15 +61,46 @@ def _stderr() -> Console:
     return Console(stderr=True, highlight=False)
 
 
+class _CompileNotice(logging.Handler):
+    """One line on stderr when the engine starts compiling, and its elapsed time when done."""
+
+    def __init__(self, console: Console) -> None:
+        super().__init__(logging.INFO)
+        self.console = console
+
+    def emit(self, record: logging.LogRecord) -> None:
+        event = getattr(record, "event", None)
+        if event == "compile_start":
+            self.console.print(f"{record.getMessage()} ...", style="cyan", markup=False,
+                               soft_wrap=True)
+        elif event == "compile_end":
+            elapsed = getattr(record, "elapsed_s", math.nan)
+            model = getattr(record, "model", None)
+            what = f" (model {model!r})" if model else ""
+            self.console.print(f"compiled the engine{what} in {elapsed:.1f} s", style="cyan",
+                               markup=False, soft_wrap=True)
+
+
 @contextmanager
 def _user_errors() -> Iterator[None]:
-    """Turn an OcrelisimError into one red line on stderr and exit status 2."""
+    """Run a command: compile notices on stderr while it runs; an OcrelisimError becomes one
+    red line on stderr and exit status 2."""
+    err = _stderr()
+    logger = logging.getLogger(ENGINE_LOGGER)
+    handler = _CompileNotice(err)
+    level = logger.level
+    logger.addHandler(handler)
+    if logger.getEffectiveLevel() > logging.INFO:
+        logger.setLevel(logging.INFO)
     try:
         yield
     except OcrelisimError as exc:
         message = " ".join(str(exc).split())
-        _stderr().print(f"error: {message}", style="red", markup=False, soft_wrap=True)
+        err.print(f"error: {message}", style="red", markup=False, soft_wrap=True)
         raise typer.Exit(2) from None
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 def _progress(console: Console) -> Progress:
@@ -99,52 +118,30 @@ def _check_period(days: float, step: float) -> None:
         raise InvalidInputError(f"--step = {step!r} day; give a step > 0 and <= --days")
 
 
-def _time_grid(days: float, step: float, extra: Sequence[float] = ()) -> Float1D:
-    """Output times 0, step, ..., days (day), plus ``extra`` times inside (0, days)."""
-    _check_period(days, step)
-    n = math.floor(days / step + 1e-9)
-    grid = step * np.arange(n + 1, dtype=np.float64)
-    grid = grid[grid < days * (1.0 - 1e-12)]  # ``days`` itself is appended exactly below
-    more = np.asarray([t for t in extra if 0.0 < t < days], dtype=np.float64)
-    out: Float1D = np.unique(np.concatenate([grid, more, [days]]))
-    return out
-
-
-def _covering_doses(days: float) -> int:
-    """Maintenance doses of a preset that start before ``days`` (24-weekly after day 0)."""
-    return max(0, math.ceil(days / MAINTENANCE_INTERVAL.value) - 1)
-
-
-def _is_table(spec: str) -> bool:
-    return spec.lower().endswith((".csv", ".csv.gz", ".parquet"))
-
-
-def _load_regimens(spec: str, maintenance_doses: int
-                   ) -> tuple[tuple[Regimen, ...], tuple[object, ...], pd.DataFrame | None]:
-    """Regimens, their subject IDs and covariates (NONMEM files) from a preset, text or file.
-
-    A preset name or regimen text gives one regimen (ID ``None``); a NONMEM table file gives
-    one regimen per ID and the covariates carried in the records.
-    """
-    if _is_table(spec):
-        data = read_nonmem(read_table(spec))
-        return data.regimens, data.ids, data.covariates
-    if spec in PRESETS:
-        return (Regimen.preset(spec, maintenance_doses=maintenance_doses),), (None,), None
-    return (Regimen.parse(spec),), (None,), None
-
-
-def _dose_ends(regimen: Regimen) -> list[float]:
-    return [d.end for d in regimen]
-
-
 def _callback(bar: Progress, task: TaskID, offset: int) -> Callable[[int, int], None]:
     def update(done: int, total: int) -> None:
         bar.update(task, completed=offset + done)
     return update
 
 
+def _stages(bar: Progress, task: TaskID) -> Callable[[str, int, int], None]:
+    """A workflow's ``progress(stage, done, total)`` drawn on ``bar``."""
+    def update(stage: str, done: int, total: int) -> None:
+        bar.update(task, description=stage, completed=done, total=total)
+    return update
+
+
+def _run_workflow(title: str, run: Callable[[Callable[[str, int, int], None]], Report]
+                  ) -> Report:
+    """Run a workflow under a transient progress bar on stderr."""
+    with _progress(_stderr()) as bar:
+        task = bar.add_task(title, total=None)
+        return run(_stages(bar, task))
+
+
 def _print_exposure(console: Console, table: pd.DataFrame, title: str) -> None:
+    from ..reports import format_exposure_table
+
     _print_table(console, format_exposure_table(table), title)
 
 
@@ -163,71 +160,22 @@ def _print_table(console: Console, table: pd.DataFrame, title: str) -> None:
     console.print(out)
 
 
-def _demo_bcells(regimens: dict[str, Regimen], population: Population, days: float,
-                 bar: Progress, task: TaskID) -> tuple[dict[str, SimulationResult],
-                                                       dict[str, float]]:
-    """B cells for each demo regimen: doses up to ``days``, then follow-up without doses."""
-    bcells: dict[str, SimulationResult] = {}
-    last: dict[str, float] = {}
-    times = np.arange(0.0, days + FOLLOW_UP_DAYS + 1.0, 1.0)
-    for name, regimen in regimens.items():
-        given = Regimen(tuple(d for d in regimen if d.time <= days))
-        last[name] = max(d.time for d in given)
-        bar.update(task, description=f"B cells {name}")
-        bcells[name] = simulate(given, population, times, model="immune", variables=["B"])
-    return bcells, last
-
-
 def _run_demo(out: Path, n: int, seed: int, days: float, disease: str) -> None:
-    console, err = _stdout(), _stderr()
+    from .. import workflows
+    from ..reports import write
+
+    console = _stdout()
     _check_period(days, 1.0)
-    population = Population.sample(n, disease=disease, seed=seed)
-    regimens = {name: Regimen.preset(name, maintenance_doses=_covering_doses(days))
-                for name in DEMO_REGIMENS}
-    results: dict[str, SimulationResult] = {}
-    with _progress(err) as bar:
-        task = bar.add_task("simulating", total=len(regimens) * population.n)
-        for k, (name, regimen) in enumerate(regimens.items()):
-            bar.update(task, description=f"simulating {name}")
-            results[name] = simulate(
-                regimen, population, _time_grid(days, 1.0, _dose_ends(regimen)),
-                intervals=cycle_intervals([d.time for d in regimen], days),
-                progress=_callback(bar, task, k * population.n))
-        bcells, last = _demo_bcells(regimens, population, days, bar, task)
-    table = exposure_table(results)
-    lln = IMMUNE.lln_b.value
-    repletion = repletion_table(bcells, last, lln=lln)
-    out.mkdir(parents=True, exist_ok=True)
-    png = plot_concentration(results, out / "concentration.png",
-                             title=f"Ocrelizumab concentration, {population.n} {disease} patients")
-    png_b = plot_bcells(bcells, out / "bcells.png", lln=lln,
-                        title=f"CD19+ B cells, {population.n} {disease} patients: dosing for "
-                              f"{days:g} days, then none")
-    csv = write_table(table, out / "exposure.csv")
-    csv_b = write_table(repletion, out / "repletion.csv")
-    notes = [f"Population: {population.n} simulated {disease} patients (seed {seed}); "
-             f"{days:g} days.",
-             *(f"{name}: {PRESETS[name]}. Doses: {regimens[name]}" for name in regimens),
-             "Exposure per dosing cycle (cycle k from dose k to dose k+1, the last to the end "
-             "of the period): median (5th-95th percentile) across patients. AUC in mg·day/L, "
-             "Cmax and trough (concentration at the cycle end) in mg/L."]
-    notes.append("B cells: ocrelisim's immune model (calibrated to published depletion and "
-                 "repletion figures; see the parameter sources). Repletion: back to baseline or "
-                 f"to the LLN ({lln:g} cells/uL, an assumption), whichever first, counted from "
-                 f"the last dose, with no dose after day {days:g}.")
-    html = write_html_summary(out / "summary.html",
-                              {"Exposure per dosing cycle": format_exposure_table(table),
-                               "B-cell repletion after the last dose": repletion},
-                              [png, png_b],
-                              title="ocrelisim demo: IV vs SC vs shorter IV infusion",
-                              notes=notes)
-    console.print(f"ocrelisim demo: {population.n} simulated {disease} patients "
+    report = _run_workflow("simulating", lambda progress: workflows.demo(
+        n=n, seed=seed, days=days, disease=disease, progress=progress))
+    paths = write(report, out, html_name="summary.html")
+    console.print(f"ocrelisim demo: {n} simulated {disease} patients "
                   f"(seed {seed}), {days:g} days. {DISCLAIMER}", soft_wrap=True)
-    _print_exposure(console, table,
-                    "Exposure per dosing cycle, median (5-95%) across patients")
-    _print_table(console, repletion,
+    _print_table(console, report.tables["Exposure per dosing cycle"],
+                 "Exposure per dosing cycle, median (5-95%) across patients")
+    _print_table(console, report.tables["B-cell repletion after the last dose"],
                  f"B-cell repletion after the last dose (no dose after day {days:g})")
-    _print_written(console, (png, png_b, csv, csv_b, html))
+    _print_written(console, paths)
 
 
 @app.command(help=f"Compare label IV, SC and shorter-infusion IV dosing on a default population "
@@ -247,6 +195,9 @@ def demo(
 def _population(path: Path | None, n: int | None, disease: str, seed: int | None,
                 n_regimens: int, covariates: pd.DataFrame | None) -> tuple[Population, str]:
     """The simulated population and a line describing where it came from."""
+    from ..io import read_table
+    from ..population import Population
+
     if path is not None:
         df = read_table(path)
         if "CLINF" in df.columns:
@@ -268,15 +219,20 @@ def _population(path: Path | None, n: int | None, disease: str, seed: int | None
 
 def _run_simulate(regimen_spec: str, n: int | None, population_file: Path | None, disease: str,
                   seed: int | None, days: float, step: float, out: Path) -> None:
+    from ..io import table_format, write_table
+    from ..reports import cycle_intervals, exposure_table
+    from ..simulate import simulate
+    from ..workflows import covering_doses, load_regimens, time_grid
+
     console, err = _stdout(), _stderr()
     _check_period(days, step)
     table_format(out)  # fail on a bad suffix before simulating
-    regimens, _ids, covariates = _load_regimens(regimen_spec, _covering_doses(days))
+    regimens, _ids, covariates = load_regimens(regimen_spec, covering_doses(days))
     population, origin = _population(population_file, n, disease, seed, len(regimens),
                                      covariates)
     single = len(regimens) == 1
-    times = _time_grid(days, step)
-    intervals: Float2D | None = None
+    times = time_grid(days, step)
+    intervals = None
     if single:
         intervals = cycle_intervals([d.time for d in regimens[0]], days)
     with _progress(err) as bar:
@@ -355,8 +311,10 @@ def _print_regimen(console: Console, regimen: Regimen, heading: str) -> None:
 
 
 def _run_regimen(spec: str, maintenance_doses: int) -> None:
+    from ..workflows import load_regimens
+
     console = _stdout()
-    regimens, ids, _cov = _load_regimens(spec, maintenance_doses)
+    regimens, ids, _cov = load_regimens(spec, maintenance_doses)
     for id_, reg in zip(ids, regimens, strict=True):
         if id_ is not None:
             heading = f"ID {id_}: "
@@ -384,40 +342,21 @@ def regimen_cmd(
 
 def _run_immune(regimen_spec: str, n: int, disease: str, seed: int, years: float,
                 out: Path) -> None:
-    console, err = _stdout(), _stderr()
-    days = years * 365.25
-    _check_period(days, 1.0)
-    regimens, _ids, _cov = _load_regimens(regimen_spec, _covering_doses(days))
-    if len(regimens) != 1:
-        raise InvalidInputError(
-            "ocrelisim immune takes one regimen (a preset or text form); use the Python API "
-            "for per-subject dosing records")
-    regimen = regimens[0]
-    population = Population.sample(n, disease=disease, seed=seed)
-    times = np.unique(np.r_[np.arange(0.0, min(days, 365.0) + 1.0),
-                            np.arange(365.0, days, 7.0), days])
-    with _progress(err) as bar:
-        task = bar.add_task("simulating immune model", total=population.n)
-        result = simulate(regimen, population, times, model="immune",
-                          progress=_callback(bar, task, 0))
-    lln = IMMUNE.lln_b.value
-    table = immune_table(result, [14.0, 182.0, 365.0, days])
-    out.mkdir(parents=True, exist_ok=True)
-    png = plot_immune(result, out / "immune.png", lln=lln,
-                      title=f"Immune effects of {regimen_spec}, {disease}")
-    csv = write_table(table, out / "immune-table.csv")
-    html = write_html_summary(
-        out / "summary.html", {"Immune variables, median (5-95%)": table}, [png],
-        title="ocrelisim immune: B cells, T cells and cytokines, immunoglobulins",
-        notes=[f"Regimen: {regimen}", f"Population: {population.n} simulated {disease} "
-               f"patients (seed {seed}); {years:g} years.",
-               "T-cell and cytokine indices: only directions and time points are published; "
-               "the sizes of the changes and the delay are model assumptions (see Evidence)."])
-    console.print(f"ocrelisim immune: {regimen}; {population.n} {disease} patients (seed "
+    from .. import workflows
+    from ..reports import write
+
+    console = _stdout()
+    if not (math.isfinite(years) and years > 0):
+        raise InvalidInputError(f"--years = {years!r}; give a finite number of years > 0")
+    report = _run_workflow("simulating immune model", lambda progress: workflows.immune(
+        regimen_spec, n=n, disease=disease, seed=seed, years=years, progress=progress))
+    paths = write(report, out, html_name="summary.html")
+    console.print(f"ocrelisim immune: {report.inputs['regimen']}; {n} {disease} patients (seed "
                   f"{seed}), {years:g} years. {DISCLAIMER}", soft_wrap=True)
+    table = report.tables["Immune variables, median (5-95%)"]
     _print_table(console, table.drop(columns=["Evidence"]),
                  "Immune variables, median (5-95%) across patients (evidence: see the CSV)")
-    _print_written(console, (png, csv, html))
+    _print_written(console, paths)
 
 
 @app.command("immune",
@@ -438,13 +377,6 @@ def immune_cmd(
         _run_immune(regimen, n, disease, seed, years, out)
 
 
-def _design(spec: str) -> TrialDesign:
-    """A preset name or a YAML design file."""
-    if spec.lower().endswith((".yaml", ".yml")) or Path(spec).is_file():
-        return TrialDesign.from_yaml(spec)
-    return trials.preset(spec)
-
-
 def _check_counts(**counts: int | None) -> None:
     """Each given option (None: not set) must be a whole number >= 1."""
     for name, value in counts.items():
@@ -461,19 +393,21 @@ def _scheduler_note(scheduler: str | None, workers: int | None) -> str:
 
 def _run_trial(spec: str, replicates: int, seed: int, scheduler: str | None,
                workers: int | None, bank_size: int, out: Path) -> None:
-    from ..trial_report import estimates_table, power_table, write_trial_report
+    import pandas as pd
 
-    console, err = _stdout(), _stderr()
-    design = _design(spec)
+    from .. import workflows
+    from ..reports import write
+
+    console = _stdout()
+    design = workflows.load_design(spec)
     _check_counts(replicates=replicates, bank_size=bank_size, workers=workers)
     console.print(f"ocrelisim trial: {design.name}, {replicates} replicates (seed {seed}) "
                   f"{_scheduler_note(scheduler, workers)}. {DISCLAIMER}", soft_wrap=True)
-    with _progress(err) as bar:
-        task = bar.add_task("replicate trials", total=replicates)
-        result = trials.run_trial(design, replicates, seed, bank_size=bank_size, workers=workers,
-                                  scheduler=scheduler, progress=_callback(bar, task, 0))
-    paths = write_trial_report(result, out)
-    est, pw = estimates_table(result), power_table(result)
+    report = _run_workflow("replicate trials", lambda progress: workflows.trial(
+        design, replicates=replicates, seed=seed, scheduler=scheduler, workers=workers,
+        bank_size=bank_size, progress=progress))
+    paths = write(report, out, html_name="report.html")
+    est, pw = report.tables["Effect estimates vs published"], report.tables["Power"]
     compact = pd.DataFrame({
         "Endpoint": est["Endpoint"], "Model": est["Ratio, model (2.5-97.5%)"],
         "Published": est["Ratio, published (95% CI)"], "Power": pw["Power"]})
@@ -519,10 +453,11 @@ def _sizes(text: str) -> list[int]:
 
 def _run_power(spec: str, sizes_text: str, replicates: int, seed: int, target: float,
                scheduler: str | None, workers: int | None, out: Path) -> None:
-    from ..trial_report import plot_power_curve, schedule_text
+    from .. import workflows
+    from ..reports import write
 
-    console, err = _stdout(), _stderr()
-    design = _design(spec)
+    console = _stdout()
+    design = workflows.load_design(spec)
     sizes = _sizes(sizes_text)
     if not 0.0 < target < 1.0:
         raise InvalidInputError(f"--target = {target}; give a power in (0, 1)")
@@ -535,32 +470,13 @@ def _run_power(spec: str, sizes_text: str, replicates: int, seed: int, target: f
     console.print(f"ocrelisim power: {design.name}, sizes {sizes}, {replicates} replicates each "
                   f"(seed {seed}) {_scheduler_note(scheduler, workers)}. {DISCLAIMER}",
                   soft_wrap=True)
-    with _progress(err) as bar:
-        task = bar.add_task("replicate trials", total=replicates * len(sizes))
-        curve = trials.power_curve(design, sizes, replicates, seed, workers=workers,
-                                   scheduler=scheduler, progress=_callback(bar, task, 0))
-    out.mkdir(parents=True, exist_ok=True)
-    png = plot_power_curve(curve, out / "power.png", target=target,
-                           title=f"{design.name}: power by sample size")
-    csv = write_table(curve, out / "power.csv")
-    needed = pd.DataFrame({
-        "Endpoint": design.endpoints,
-        f"Smallest size with power >= {target:g}": [
-            _fmt_size(trials.sample_size(curve, e, target)) for e in design.endpoints]})
-    shown = curve.assign(power=[f"{p:.3f} ({lo:.3f}-{hi:.3f})" for p, lo, hi in zip(
-        curve["power"], curve["power_lower"], curve["power_upper"], strict=True)])
-    shown = shown[["n", "endpoint", "arm", "control", "power"]]
-    html = write_html_summary(out / "power.html", {"Sample size": needed, "Power": shown}, [png],
-                              title=f"ocrelisim power: {design.name}",
-                              notes=[schedule_text(design), f"{replicates} replicates per size, "
-                                     f"seed {seed}; power with Wilson 95% intervals."])
-    _print_table(console, shown, "Power (Wilson 95% interval)")
-    _print_table(console, needed, "Sample size")
-    _print_written(console, (png, csv, html))
-
-
-def _fmt_size(n: float) -> str:
-    return "not reached on this grid" if math.isnan(n) else f"{int(n)}"
+    report = _run_workflow("replicate trials", lambda progress: workflows.power(
+        design, sizes=sizes, replicates=replicates, seed=seed, target=target,
+        scheduler=scheduler, workers=workers, progress=progress))
+    paths = write(report, out, html_name="power.html")
+    _print_table(console, report.tables["Power"], "Power (Wilson 95% interval)")
+    _print_table(console, report.tables["Sample size"], "Sample size")
+    _print_written(console, paths)
 
 
 @app.command("power",

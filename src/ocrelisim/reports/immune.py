@@ -1,0 +1,256 @@
+"""Immune-model figures and tables: B-cell bands, repletion, the two timescales.
+
+matplotlib is imported inside the functions that draw (see :mod:`._report`). Reference lines
+(lower limits of normal) come from the parameters of the run, passed in.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._meta import DISCLAIMER
+from ..errors import InvalidInputError
+from ..models.immune import MEASURED, repletion_time
+from ..parameters import ImmuneParameters
+from ..results import SimulationResult
+from ..units import DAYS_PER_WEEK, DAYS_PER_YEAR
+from ._report import (
+    DASHES,
+    Figure,
+    band_data,
+    draw_bands,
+    finish_band_plot,
+    new_figure,
+    panel_layout,
+)
+
+DAYS_PER_MONTH = DAYS_PER_YEAR / 12.0
+
+T_CELL_INDICES = ("CD20_T", "IFNG_CD4", "IFNG_CD8", "TH17", "GMCSF_T", "TREG", "NE_CD4",
+                  "NE_CD8", "B_CYTO")
+"""Indices drawn in the months panel of :func:`plot_immune`."""
+IG = ("IgG", "IgM", "IgA")
+
+
+def _need(res: SimulationResult, names: Sequence[str], label: str) -> None:
+    missing = [v for v in names if v not in res.names]
+    if missing:
+        raise InvalidInputError(
+            f"result {label!r} lacks {missing}; simulate with model='immune' and keep these "
+            f"variables")
+
+
+def plot_bcells(results: Mapping[str, SimulationResult], *, lln: float,
+                title: str = "CD19+ B cells") -> Figure:
+    """B cells over time per regimen (median, 25-75% and 5-95% bands; log axis).
+
+    Parameters
+    ----------
+    results : mapping of str to SimulationResult
+        Regimen label to a result with B-cell trajectories (``model="immune"``).
+    lln : float
+        Lower limit of normal drawn as a reference line, cells/µL: the run's
+        ``ImmuneParameters.lln_b``.
+    title : str
+        Figure title.
+
+    Returns
+    -------
+    Figure
+        Data: one row per regimen (``series``) and time (``x``, week) with percentiles of
+        B cells (cells/µL, floored at 1e-3 for the log axis).
+
+    Raises
+    ------
+    InvalidInputError
+        Empty ``results`` or a result without B-cell trajectories.
+    """
+    if not results:
+        raise InvalidInputError("results is empty; pass a mapping of regimen name -> result")
+    for label, res in results.items():
+        _need(res, ["B"], label)
+    fig = new_figure(9.0, 4.5)
+    ax = fig.add_subplot()
+    frames = []
+    for i, (label, res) in enumerate(results.items()):
+        data = draw_bands(ax, np.asarray(res.times) / DAYS_PER_WEEK,
+                          np.maximum(res.bcells, 1e-3), f"C{i % 10}",
+                          f"{label} (n={res.n_subjects})", DASHES[i % 4], panel="bcells")
+        frames.append(data.assign(series=label, n=res.n_subjects))
+    lln_label = f"LLN {lln:g} cells/µL (assumption)"
+    ax.axhline(lln, color="0.3", linewidth=0.8, linestyle=":")
+    ax.text(0.0, lln * 1.15, lln_label, fontsize=8, color="0.3")
+    ax.set_yscale("log")
+    xlabel, ylabel = "Time since first dose (week)", "CD19+ B cells (cells/µL)"
+    finish_band_plot(fig, ax, xlabel=xlabel, ylabel=ylabel, title=title, legend="lower right")
+    layout = {"bcells": panel_layout(xlabel=xlabel, ylabel=ylabel, title=title, yscale="log",
+                                     hlines=[{"y": lln, "label": lln_label}])}
+    return Figure(fig, pd.concat(frames, ignore_index=True), layout, title, dpi=120)
+
+
+def repletion_table(results: Mapping[str, SimulationResult], last_dose: Mapping[str, float],
+                    *, lln: float) -> pd.DataFrame:
+    """Per regimen: share depleted at the last dose and B-cell repletion after it.
+
+    Repletion is the label's definition [S59]: B cells back to baseline or to ``lln``,
+    whichever comes first, measured from ``last_dose[label]`` (day). Each result needs B-cell
+    trajectories long enough after the last dose, and ``result.parameters`` (B0).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns Regimen, "Below LLN at last dose (%)", "Weeks to repletion, median (5-95%)",
+        "Not repleted by end (%)".
+    """
+    rows = []
+    for label, res in results.items():
+        _need(res, ["B"], label)
+        if res.parameters is None or "B0" not in res.parameters.columns:
+            raise InvalidInputError(f"result {label!r} has no individual B0; use model='immune'")
+        t = np.asarray(res.times)
+        b = np.asarray(res.bcells)
+        t_last = float(last_dose[label])
+        thr = np.minimum(lln, res.parameters["B0"].to_numpy())
+        j = int(np.searchsorted(t, t_last))
+        below = 100.0 * float(np.mean(b[:, min(j, t.size - 1)] < lln))
+        weeks = (repletion_time(t, b, thr, after=t_last + 1.0) - t_last) / DAYS_PER_WEEK
+        open_pct = 100.0 * float(np.mean(~np.isfinite(weeks)))
+        med, lo, hi = _censored_percentiles(weeks, [50.0, 5.0, 95.0])
+        rows.append({
+            "Regimen": label,
+            "Below LLN at last dose (%)": f"{below:.1f}",
+            "Weeks to repletion, median (5-95%)": (
+                f"{_w(med)} ({_w(lo)}-{_w(hi)})"),
+            "Not repleted by end (%)": f"{open_pct:.1f}",
+        })
+    table = pd.DataFrame(rows)
+    table.attrs["disclaimer"] = DISCLAIMER
+    return table
+
+
+def _censored_percentiles(values: np.ndarray, q: Sequence[float]) -> list[float]:
+    """Percentiles where NaN marks a censored value (later than every observed one).
+
+    Censored values rank above every observed value; a percentile that falls on or
+    interpolates towards a censored value is unknown and returned as +inf (shown ">end").
+    Without any observed value every percentile is NaN.
+    """
+    done = values[np.isfinite(values)]
+    if done.size == 0:
+        return [math.nan] * len(q)
+    top = float(done.max())
+    full = np.where(np.isfinite(values), values, top + 1.0)  # any value above ``top``
+    return [float(v) if v <= top else math.inf for v in np.percentile(full, q)]
+
+
+def _w(x: float) -> str:
+    return ">end" if not np.isfinite(x) else f"{x:.0f}"
+
+
+def plot_immune(res: SimulationResult, *, immune: ImmuneParameters,
+                title: str = "What ocrelizumab does to the immune system") -> Figure:
+    """The two timescales: B cells in weeks, T-cell/cytokine indices in months, Ig in years.
+
+    Three panels with medians and 5-95% bands across subjects; the T-cell panel says that its
+    sizes are modelled (only directions and time points are measured).
+
+    Parameters
+    ----------
+    res : SimulationResult
+        A ``model="immune"`` result with every output.
+    immune : ImmuneParameters
+        The parameters of the run: the lower limits of normal drawn (``lln_b``, ``lln_igg``,
+        ``lln_igm``, ``lln_iga``).
+    title : str
+        Figure title.
+
+    Returns
+    -------
+    Figure
+        Data: panels ``bcells`` (x in weeks), ``tcells`` (months) and ``ig`` (years), one
+        series per variable, with percentiles across subjects.
+    """
+    _need(res, ["B", *T_CELL_INDICES, *IG], "result")
+    t = np.asarray(res.times)
+    fig = new_figure(10.0, 11.0)
+    ax_b, ax_t, ax_ig = fig.subplots(3, 1)
+    frames = []
+
+    weeks = t <= 52 * DAYS_PER_WEEK
+    frames.append(draw_bands(ax_b, t[weeks] / DAYS_PER_WEEK,
+                             np.maximum(res.bcells[:, weeks], 1e-3), "C0", "CD19+ B cells",
+                             panel="bcells").assign(series="B"))
+    lln_b = immune.lln_b.value
+    ax_b.axhline(lln_b, color="0.3", linewidth=0.8, linestyle=":")
+    ax_b.set_yscale("log")
+    ax_b.set_xlabel("Weeks since first dose")
+    ax_b.set_ylabel("cells/µL")
+    ax_b.set_title("Weeks: B cells are depleted within days (calibrated to published figures)")
+    ax_b.legend(loc="upper right", frameon=False)
+
+    months = t <= 24 * DAYS_PER_MONTH
+    for i, name in enumerate(T_CELL_INDICES):
+        data = band_data(t[months] / DAYS_PER_MONTH, np.asarray(res[name])[:, months],
+                          panel="tcells", series=name)
+        ax_t.plot(data["x"], data["p50"], color=f"C{i}", label=name)
+        ax_t.fill_between(data["x"], data["p05"], data["p95"], color=f"C{i}", alpha=0.08,
+                          linewidth=0)
+        frames.append(data)
+    ax_t.axhline(1.0, color="0.3", linewidth=0.8)
+    ax_t.set_xlabel("Months since first dose")
+    ax_t.set_ylabel("index (1 = baseline)")
+    ax_t.set_title("Months: T cells and cytokines follow (directions measured, sizes modelled)")
+    ax_t.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, fontsize=8)
+
+    ig_lines: list[dict[str, Any]] = []
+    for i, name in enumerate(IG):
+        frames.append(draw_bands(ax_ig, t / DAYS_PER_YEAR, np.asarray(res[name]), f"C{i}", name,
+                                 panel="ig"))
+        lln = getattr(immune, f"lln_{name.lower()}").value
+        ax_ig.axhline(lln, color=f"C{i}", linewidth=0.8, linestyle=":")
+        ig_lines.append({"y": lln, "label": f"LLN {name} {lln:g} g/L"})
+    ax_ig.set_yscale("log")
+    ax_ig.set_xlabel("Years since first dose")
+    ax_ig.set_ylabel("g/L (dotted: lower limits of normal [S22])")
+    ax_ig.set_title("Years: immunoglobulins fall slowly (calibrated to extension studies)")
+    ax_ig.legend(loc="lower left", frameon=False)
+    for ax in (ax_b, ax_t, ax_ig):
+        ax.grid(alpha=0.3)
+    fig.suptitle(f"{title}\nmedian and 5-95% of {res.n_subjects} simulated patients")
+    fig.text(0.01, 0.002, DISCLAIMER, fontsize=7, color="0.4")
+    layout = {
+        "bcells": panel_layout(xlabel="Weeks since first dose", ylabel="cells/µL",
+                               title=ax_b.get_title(), yscale="log",
+                               hlines=[{"y": lln_b, "label": f"LLN {lln_b:g} cells/µL"}]),
+        "tcells": panel_layout(xlabel="Months since first dose",
+                               ylabel="index (1 = baseline)", title=ax_t.get_title(),
+                               hlines=[{"y": 1.0, "label": "baseline"}]),
+        "ig": panel_layout(xlabel="Years since first dose", ylabel="g/L",
+                           title=ax_ig.get_title(), yscale="log", hlines=ig_lines),
+    }
+    return Figure(fig, pd.concat(frames, ignore_index=True), layout, title, dpi=110)
+
+
+def immune_table(res: SimulationResult, days: Sequence[float]) -> pd.DataFrame:
+    """Median (5-95%) of every immune output at the given days, with what is measured."""
+    t = np.asarray(res.times)
+    rows = []
+    for name in res.names:
+        if name == "C":
+            continue
+        row = {"Variable": name, "Unit": res.units[name]}
+        for d in days:
+            j = int(np.argmin(np.abs(t - d)))
+            v = np.asarray(res[name])[:, j]
+            lo, med, hi = np.percentile(v, [5, 50, 95])
+            row[f"day {d:g}"] = f"{med:.3g} ({lo:.3g}-{hi:.3g})"
+        row["Evidence"] = MEASURED.get(name, "")
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    table.attrs["disclaimer"] = DISCLAIMER
+    return table
