@@ -9,12 +9,16 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from ocrelisim import simulate, trials
 from ocrelisim._meta import DISCLAIMER
+from ocrelisim.errors import InvalidInputError
 from ocrelisim.interfaces.cli import app
 from ocrelisim.io import read_table
 from ocrelisim.population import Population
 from ocrelisim.regimens import PRESETS, Regimen
-from ocrelisim.report import format_exposure_table
+from ocrelisim.reports import cycle_intervals, estimates_table, format_exposure_table
+
+DEMO_SEED = 20240601  # the CLI's default seed
 
 ENV = {"COLUMNS": "200", "TERMINAL_WIDTH": "200"}
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -162,7 +166,9 @@ def test_simulate_writes_long_table(tmp_path: Path) -> None:
     assert df["TIME"].tolist() == [0.0, 7.0, 14.0, 21.0, 28.0] * 3
     c = df["C"].to_numpy().reshape(3, 5)
     assert np.all(c[:, 0] == 0.0)
-    assert np.all(c[:, 1:] > 0.0)
+    want = simulate(Regimen.parse("600 mg IV d0"), Population.sample(3, seed=1),
+                    [0.0, 7.0, 14.0, 21.0, 28.0]).concentration
+    np.testing.assert_allclose(c, want, rtol=1e-12, atol=0)
     lines = _lines(out)
     assert lines[0] == "regimen: 600 mg IV d0"
     assert lines[1] == "population: 3 sampled RMS patients (seed 1)"
@@ -193,9 +199,15 @@ def test_demo_writes_png_csv_html_and_prints_exposure(tmp_path: Path) -> None:
     assert iv["END"].tolist() == [14.0, 168.0, 336.0, 504.0, 672.0, 730.0]
     sc = table[table["REGIMEN"] == "sc"]
     assert sc["START"].tolist() == [0.0, 168.0, 336.0, 504.0, 672.0]
-    assert np.all(table["AUC_P05"] <= table["AUC_P50"])
-    assert np.all(table["AUC_P50"] <= table["AUC_P95"])
-    assert np.all(table["CTROUGH_P50"] > 0.0)
+    # The numbers are the library's: label IV simulated directly for the same 20 patients.
+    regimen = Regimen.preset("iv", maintenance_doses=4)
+    times = np.unique(np.r_[np.arange(0.0, 731.0), [d.end for d in regimen]])
+    ex = simulate(regimen, Population.sample(20, seed=DEMO_SEED), times,
+                  intervals=cycle_intervals([d.time for d in regimen], 730.0)).exposure
+    for metric, values in (("AUC", ex.auc), ("CMAX", ex.cmax), ("CTROUGH", ex.ctrough)):
+        for col, q in (("P05", 5), ("P50", 50), ("P95", 95)):
+            np.testing.assert_allclose(iv[f"{metric}_{col}"], np.percentile(values, q, axis=0),
+                                       rtol=1e-12, atol=0)
 
     # The printed table shows exactly the written numbers, one row per regimen and cycle.
     rows = [r for r in _rows(out) if r[0] in ("iv", "sc", "iv-short")]
@@ -221,6 +233,15 @@ def test_immune_writes_two_timescale_figure_table_and_html(tmp_path: Path) -> No
     table = read_table(out_dir / "immune-table.csv")
     assert {"B", "IFNG_CD4", "TREG", "IgG"} <= set(table["Variable"])
     assert "Evidence" in table.columns and DISCLAIMER in out.replace("\n", " ")
+    # The numbers are the library's: the immune model for the same 40 patients and doses.
+    regimen = Regimen.preset("iv", maintenance_doses=4)  # doses up to day 672 < 730.5
+    times = np.unique(np.r_[np.arange(0.0, 366.0), np.arange(365.0, 730.5, 7.0), 730.5])
+    res = simulate(regimen, Population.sample(40, seed=DEMO_SEED), times, model="immune")
+    rows = table.set_index("Variable")
+    for name, day in (("B", 14.0), ("TREG", 182.0), ("IgG", 730.5)):
+        lo, med, hi = np.percentile(res[name][:, int(np.argmin(np.abs(times - day)))],
+                                    [5, 50, 95])
+        assert rows.loc[name, f"day {day:g}"] == f"{med:.3g} ({lo:.3g}-{hi:.3g})"
     assert DISCLAIMER in (out_dir / "summary.html").read_text(encoding="utf-8")
 
 
@@ -256,6 +277,11 @@ def test_trial_writes_report_and_compares_with_published(tmp_path: Path) -> None
     rows = {r[0]: r for r in _rows(out)}
     assert set(rows) == {"CDP12", "CDP24", "T25FW"}
     assert rows["CDP12"][2] == "0.76 (0.59-0.98)"                  # published [S13]
+    # The model column is the library's: the same trial run directly.
+    direct = trials.run_trial(trials.preset("oratorio"), 4, DEMO_SEED, bank_size=300, workers=1)
+    est = estimates_table(direct).set_index("Endpoint")
+    for endpoint in ("CDP12", "CDP24", "T25FW"):
+        assert rows[endpoint][1] == est.loc[endpoint, "Ratio, model (2.5-97.5%)"]
     html = (out_dir / "report.html").read_text(encoding="utf-8")
     assert DISCLAIMER in html and "Effect estimates vs published" in html
     assert DISCLAIMER in _words(out)
@@ -271,6 +297,9 @@ def test_trial_and_power_from_yaml(tmp_path: Path) -> None:
     assert code == 0, out
     curve = read_table(tmp_path / "power" / "power.csv")
     assert sorted(set(curve["n"])) == [100, 300] and set(curve["endpoint"]) == {"ARR", "CDP12"}
+    direct = trials.power_curve(trials.TrialDesign.from_yaml(design), [100, 300], 4, DEMO_SEED,
+                                workers=1)
+    pd.testing.assert_frame_equal(curve, direct, check_dtype=False)
     assert (tmp_path / "power" / "power.png").read_bytes()[:8] == PNG_MAGIC
 
 
@@ -301,3 +330,29 @@ def test_bad_design_file_names_the_problem(tmp_path: Path) -> None:
                       encoding="utf-8")
     code, out = _invoke("trial", str(design), "--out", str(tmp_path / "x"))
     assert code == 2 and "sum to 1.2" in out and not (tmp_path / "x").exists()
+
+
+def test_compile_notice_is_printed_from_the_engine_log(monkeypatch: pytest.MonkeyPatch,
+                                                       tmp_path: Path) -> None:
+    """The engine logs compile_start/compile_end on 'ocrelisim.engine'; the CLI prints both."""
+    import logging
+
+    from ocrelisim import workflows
+
+    def fake_demo(**_kwargs: object) -> None:
+        log = logging.getLogger("ocrelisim.engine")
+        log.info("compiling the engine for this machine (model 'immune'), first run only",
+                 extra={"event": "compile_start", "model": "immune"})
+        log.info("compiled", extra={"event": "compile_end", "model": "immune",
+                                    "elapsed_s": 12.34})
+        log.info("not a compile record")
+        raise InvalidInputError("stop here")
+
+    monkeypatch.setattr(workflows, "demo", fake_demo)
+    code, out = _invoke("demo", "--out", str(tmp_path / "x"))
+    assert code == 2
+    assert _lines(out) == [
+        "compiling the engine for this machine (model 'immune'), first run only ...",
+        "compiled the engine (model 'immune') in 12.3 s",
+        "error: stop here"]
+    assert logging.getLogger("ocrelisim.engine").handlers == []
