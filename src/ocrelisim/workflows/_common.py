@@ -18,14 +18,11 @@ from ..io import read_table
 from ..parameters import MAINTENANCE_INTERVAL, ImmuneParameters
 from ..regimens import PRESETS, Regimen, read_nonmem
 from ..trials import TrialDesign
+from ._defaults import DEMO_SEED as DEMO_SEED
 
 Progress = Callable[[str, int, int], None]
 """``progress(stage, done, total)``: what is running now (e.g. ``"simulating iv"``) and the
 units of work (patients or replicate trials) done out of the workflow's total."""
-
-DEMO_SEED = 20240601
-"""Default seed of the workflows' simulated populations and trials."""
-
 
 def check_days(days: float, step: float = 1.0) -> None:
     """A finite period ``days`` > 0 and an output step in (0, days], else InvalidInputError."""

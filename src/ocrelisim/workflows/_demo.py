@@ -18,7 +18,6 @@ from ..reports.immune import plot_bcells, repletion_table
 from ..results import SimulationResult
 from ..simulate import simulate
 from ._common import (
-    DEMO_SEED,
     Progress,
     check_days,
     covering_doses,
@@ -26,10 +25,8 @@ from ._common import (
     stage,
     time_grid,
 )
+from ._defaults import DEMO_DAYS, DEMO_REGIMENS, DEMO_SEED
 
-DEMO_REGIMENS = ("iv", "sc", "iv-short")
-"""Presets compared by the demo: label IV, SC (Zunovo), shorter IV infusion."""
-DEMO_DAYS = 730.0  # two years, day
 FOLLOW_UP_DAYS = 200 * 7.0  # B-cell follow-up after the last dose of the demo, day
 
 

@@ -13,7 +13,6 @@ from ..reports.immune import immune_table, plot_immune
 from ..simulate import simulate
 from ..units import DAYS_PER_YEAR
 from ._common import (
-    DEMO_SEED,
     Progress,
     check_days,
     covering_doses,
@@ -21,6 +20,7 @@ from ._common import (
     load_regimens,
     stage,
 )
+from ._defaults import DEMO_SEED
 
 TABLE_DAYS = (14.0, 182.0, 365.0)
 """Days of the immune table (two weeks, six months, one year), then the end of the period."""

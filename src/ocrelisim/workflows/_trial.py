@@ -13,7 +13,8 @@ from ..errors import InvalidInputError
 from ..reports import Report
 from ..reports.trial import plot_power_curve, schedule_text, trial_report
 from ..trials import TrialDesign
-from ._common import DEMO_SEED, Progress, load_design, stage
+from ._common import Progress, load_design, stage
+from ._defaults import DEMO_SEED
 
 DEFAULT_BANK = 4000
 """Patients simulated with the immune model per ocrelizumab regimen (the CLI's default)."""
