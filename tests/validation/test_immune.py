@@ -283,12 +283,12 @@ def test_six_months_t_cell_directions(tcell_run) -> None:  # type: ignore[no-unt
     Fits: the effect sizes ``s_ifng_cd4``, ``s_ifng_cd8``, ``s_th17``, ``s_gmcsf_t``,
     ``s_treg``, ``s_ne_cd4``, ``s_ne_cd8`` and ``emax_t20`` were chosen (assumptions) with these
     directions, and ``t_delay`` so that more than 80% of the change is present at 6 months.
+    (No order of effect sizes is asserted: [S40] gives p-values, not sizes.)
     """
     r = tcell_run
     m = {name: float(np.median(r[name][:, 182])) for name in r.names}
     assert m["IFNG_CD4"] < 0.9 and m["IFNG_CD8"] < 0.9 and m["TH17"] < 0.9
     assert m["GMCSF_T"] < 0.95
-    assert m["IFNG_CD8"] <= m["IFNG_CD4"]  # the stronger of the two reported effects
     assert m["NE_CD4"] > 1.1 and m["NE_CD8"] > 1.1 and m["TREG"] > 1.0
     assert m["CD20_T"] < 0.5 and np.median(r["CD20_T"][:, 365]) < 0.5
     assert m["B_CYTO"] < 0.05

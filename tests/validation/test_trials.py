@@ -149,16 +149,18 @@ def test_opera_lesions_reproduced(name: str) -> None:
     Source: [S12]
     Published: Gd+ lesions per scan 0.02 vs 0.29 (OPERA I, −94%) and 0.02 vs 0.42 (OPERA II,
     −95%); new/enlarging T2 lesions −77% / −83%; ARR rate ratio 0.54 / 0.53.
-    Tolerance: Gd+ per scan on ocrelizumab within 0.01 of 0.02, on IFN within 0.24-0.47;
-    Gd+ ratio within 0.03, T2 ratio within 0.07 and ARR ratio within 0.07 of the published
-    ratio; power above 0.8 and no failed fits.
+    Tolerance: Gd+ per scan on ocrelizumab within 0.01 of 0.02; on IFN within 0.03 of 0.355,
+    the mean of the two trials' IFN arms that ``gd_untreated`` was set from (the model has one
+    natural history for both trials, so it cannot give 0.29 and 0.42: about 0.35 in each);
+    Gd+ ratio within 0.03, T2 ratio within 0.07 and ARR ratio within 0.07 of each trial's
+    published ratio; power above 0.8 and no failed fits.
     Fits: ``imax_gd`` and ``gd_untreated`` (Gd+), ``imax_t2`` (T2), ``imax_relapse`` (ARR).
     """
     s = _run(name, 12)
     pub = trials.PUBLISHED[name]
     gd, t2 = s.loc["GD"], s.loc["T2"]
     assert gd["treated"] == pytest.approx(0.02, abs=0.01)                 # per scan [S12]
-    assert 0.29 - 0.05 <= gd["reference"] <= 0.42 + 0.05                   # IFN 0.29 / 0.42
+    assert gd["reference"] == pytest.approx(0.355, abs=0.03)  # mean of IFN 0.29 / 0.42
     assert gd["estimate"] == pytest.approx(pub["GD"]["estimate"], abs=0.03)   # −94% / −95%
     assert t2["estimate"] == pytest.approx(pub["T2"]["estimate"], abs=0.07)   # −77% / −83%
     assert s.loc["ARR", "estimate"] == pytest.approx(pub["ARR"]["estimate"], abs=0.07)
