@@ -1,23 +1,32 @@
-"""``ocrelisim safety check PATIENT_FILE``: the pre-dose check in plain language for a nurse.
+"""``ocrelisim safety check PATIENT_FILE``: the pre-dose check in plain language for a nurse;
+``ocrelisim safety simulate``: reactions per dose and infections in a simulated population.
 
-A thin layer over :func:`ocrelisim.safety.check`. Exit status: 0 dose, 3 delay, 4 do not dose,
-5 cannot decide, 2 bad input (one line naming the field, no traceback).
+Thin layers over :func:`ocrelisim.safety.check` and the safety workflow. ``check`` exits with
+0 dose, 3 delay, 4 do not dose, 5 cannot decide; both exit with 2 on bad input (one line naming
+the field, no traceback).
 """
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.table import Table
 from rich.text import Text
 
 from .._meta import DISCLAIMER
-from ..errors import OcrelisimError
+from ..errors import InvalidInputError, OcrelisimError
 from ..safety import SYMPTOM_CODES, CheckResult, check, load_record
 from ..safety.check import Advice
+from ..workflows import DEMO_SEED
+
+if TYPE_CHECKING:
+    from ..reports import Report
 
 EXIT_CODES = {"dose": 0, "delay": 3, "do not dose": 4, "cannot decide": 5}
 """Exit status per decision; bad input exits with 2."""
@@ -110,12 +119,84 @@ def check_cmd(
     try:
         result = check(load_record(patient_file), label=label.strip().upper())
     except OcrelisimError as exc:
-        message = " ".join(str(exc).split())
-        Console(stderr=True, highlight=False).print(Text(f"error: {message}", style="red"),
-                                                    soft_wrap=True)
-        raise typer.Exit(BAD_INPUT) from None
+        raise _bad_input(exc) from None
     if json_output:
         typer.echo(result.model_dump_json(indent=2))
     else:
         _print(result, Console(highlight=False, soft_wrap=True))
     raise typer.Exit(EXIT_CODES[result.decision])
+
+
+def _bad_input(exc: OcrelisimError) -> typer.Exit:
+    message = " ".join(str(exc).split())
+    Console(stderr=True, highlight=False).print(Text(f"error: {message}", style="red"),
+                                                soft_wrap=True)
+    return typer.Exit(BAD_INPUT)
+
+
+def _simulate_json(report: Report) -> str:
+    """The issue-13 JSON: per dose number and the population rates (shares as fractions)."""
+    infusions = report.data["infusions"]
+    summary = report.data["summary"].iloc[0]
+    return json.dumps({
+        "infusions": [{"number": int(number), "dose_mg": float(dose),
+                       "share_with_irr": float(irr), "share_serious": float(serious)}
+                      for number, dose, irr, serious in zip(
+                          infusions["number"].to_numpy(), infusions["dose_mg"].to_numpy(),
+                          infusions["share_with_irr"].to_numpy(),
+                          infusions["share_serious"].to_numpy(), strict=True)],
+        "patients_with_irr": float(summary["patients_with_irr"]),
+        "irr_per_100py": float(summary["irr_per_100py"]),
+        "serious_infections_per_100py": float(summary["serious_infections_per_100py"]),
+        "disclaimer": DISCLAIMER,
+    }, indent=2)
+
+
+def _print_tables(report: Report, console: Console) -> None:
+    for title, table in report.tables.items():
+        out = Table(title=title, title_justify="left")
+        for col in table.columns:
+            out.add_column(str(col))
+        for row in table.itertuples(index=False):
+            out.add_row(*(f"{v:.4g}" if isinstance(v, float) else str(v) for v in row))
+        console.print(out)
+
+
+@app.command("simulate", epilog=DISCLAIMER, help=(
+    "Reactions per dose (IV infusion-related reactions, SC injection reactions) and serious "
+    "infections per 100 patient-years (IgG from the immune model) in a simulated population. "
+    f"Writes tables, a figure and summary.html to --out. {DISCLAIMER}"))
+def simulate_cmd(
+    regimen: Annotated[str, typer.Option(
+        help="Preset (iv, iv-short, sc) or text form with label doses.")] = "iv",
+    n: Annotated[int, typer.Option(help="Number of simulated patients.")] = 1000,
+    years: Annotated[float, typer.Option(help="Simulated period, years.")] = 2.0,
+    seed: Annotated[int, typer.Option(help="Seed of the population and draws.")] = DEMO_SEED,
+    disease: Annotated[str, typer.Option(help="RMS or PPMS.")] = "RMS",
+    json_output: Annotated[bool, typer.Option(
+        "--json", help="Print the rates as JSON (files only with --out).")] = False,
+    out: Annotated[Path | None, typer.Option(
+        help="Output directory (default ocrelisim-safety; with --json none).")] = None,
+) -> None:
+    from ..reports import write
+    from ..workflows._safety import safety
+
+    try:
+        if n < 1:
+            raise InvalidInputError(f"--n = {n}; give a whole number >= 1")
+        if not (math.isfinite(years) and years > 0):
+            raise InvalidInputError(f"--years = {years!r}; give a finite number of years > 0")
+        report = safety(regimen, n=n, years=years, disease=disease.upper(),
+                                  seed=seed)
+        target = out if out is not None else (None if json_output else Path("ocrelisim-safety"))
+        paths = write(report, target, html_name="summary.html") if target else []
+    except OcrelisimError as exc:
+        raise _bad_input(exc) from None
+    if json_output:
+        typer.echo(_simulate_json(report))
+        return
+    console = Console(highlight=False, soft_wrap=True)
+    _print_tables(report, console)
+    for path in paths:
+        console.print(Text(f"wrote {path}"))
+    console.print(Text(DISCLAIMER, style="bold"))
