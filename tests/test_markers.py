@@ -4,7 +4,8 @@ Rules, read from the test files' source (no test is run or imported):
 
 - A test function under ``tests/validation`` whose docstring names a dossier key (``[S12]``,
   ``[S13b]``) carries exactly one of the markers ``calibration`` (the figure was used to fit a
-  parameter) and ``prediction`` (it was not used in any fit).
+  parameter) and ``prediction`` (it was not used in any fit). A test that compares no
+  published figure cites its sources in comments, not in its docstring.
 - A marked test anywhere under ``tests`` names a key and states ``Source:``, ``Published:``,
   ``Tolerance:`` and ``Fits:`` in its docstring. ``Fits:`` names, for a calibration, the fitted
   parameters in double backticks, each a field of a parameter spec in
@@ -86,8 +87,9 @@ def problems(found: Found, validation: bool, known: set[str]) -> list[str]:
     kinds = sorted(found.marks & set(KINDS))
     keys = KEY.findall(found.doc)
     if not kinds:
-        return [f"{found.where}: names {keys[0]} but is neither calibration nor prediction"] if (
-            validation and keys) else []
+        return [f"{found.where}: names {keys[0]} but is neither calibration nor prediction "
+                "(mark it; or, if it compares no published figure, cite the key in a comment "
+                "instead of the docstring)"] if validation and keys else []
     if len(kinds) > 1:
         return [f"{found.where}: marked both calibration and prediction"]
     out = [f"{found.where}: docstring lacks {f!r}" for f in FIELDS if f not in found.doc]
