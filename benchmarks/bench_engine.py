@@ -35,8 +35,8 @@ def _schedules(M):  # type: ignore[no-untyped-def]
     """The benchmark regimen through ocrelisim's Regimen API, remapped to the bench model."""
     import numpy as np
 
+    from ocrelisim.engine import Schedules
     from ocrelisim.regimens import IVInfusion, Regimen
-    from ocrelisim.solver import Schedules
 
     reg = Regimen(tuple(IVInfusion.constant(s, d, duration=du) for s, d, du in M.INFUSIONS))
     ev = reg.events()
@@ -59,8 +59,9 @@ def _immune_inputs(M, p, sched):  # type: ignore[no-untyped-def]
     import numpy as np
     import pandas as pd
 
-    from ocrelisim import immune, parameters
-    from ocrelisim.solver import Schedules
+    from ocrelisim import parameters
+    from ocrelisim.engine import Schedules
+    from ocrelisim.models import immune
 
     n = p.shape[0]
     pk = np.column_stack([p[:, 0], p[:, 1], np.full(n, M.KDES), p[:, 2], p[:, 3], p[:, 4],
@@ -84,7 +85,7 @@ def run_one(n: int, mode: str, reps: int, rtol: float, lanes: int, reuse: bool,
     t0 = time.perf_counter()
     import bench_model as BM
 
-    from ocrelisim.solver import SolverOptions, integrate
+    from ocrelisim.engine import SolverOptions, integrate
 
     _, ev, Schedules = _schedules(M)
     sched = Schedules(sched=np.zeros(n, dtype=np.int64), ev_ptr=np.array([0, ev.time.size]),
@@ -111,7 +112,7 @@ def run_one(n: int, mode: str, reps: int, rtol: float, lanes: int, reuse: bool,
 
     def go():  # type: ignore[no-untyped-def]
         return integrate(spec, P, y0, sched, t_out, win, 0.5, opts, out=buffer,
-                         select=select)
+                         select=select, reduce_outputs=(0,))
 
     sol = go()
     first_call = time.perf_counter() - t0

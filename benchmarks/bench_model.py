@@ -1,12 +1,12 @@
 """The shared reference benchmark model (../shared/perf/model.py) on ocrelisim's engine.
 
-PK as in ocrelisim.pk (two compartments, CL(t) = CLinf + CLT·exp(-kdes·t)) plus the benchmark's
+PK as in ocrelisim.models.pk (two compartments, CL(t) = CLinf + CLT·exp(-kdes·t)) plus the benchmark's
 B-cell placeholder, dB/dt = kin - kout·B·(1 + Emax·C/(EC50 + C)), in three variants: B as a
 linear state (Radau IIA after each Dormand–Prince step; the default), B explicit (every state
 by Dormand–Prince) and the PK alone. The PD numbers are the benchmark's placeholders
 (shared/perf/README.md), not a calibrated model: they live here, not in the package. This
 module also shows how a model plugs into the solver: block right-hand side, linear-state and
-output functions and a 5-line kernel; no solver code.
+output functions and a 3-line kernel; no engine code.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from dataclasses import replace
 import numpy as np
 from numba import njit
 
-from ocrelisim import solver
-from ocrelisim.solver import ModelSpec
+from ocrelisim import engine
+from ocrelisim.engine import ModelSpec
 
 B0 = 200.0  # cells/µL, benchmark placeholder
 KOUT = math.log(2.0) / 35.0  # 1/day, benchmark placeholder
@@ -93,28 +93,18 @@ def outputs_pk(y, p, o, n):  # type: ignore[no-untyped-def]
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"}, parallel=True)
-def kernel(b0, b1, starts, lanes, ne, P, y0, sched_of, rows, dense, events, t_out, extra, t_end,  # type: ignore[no-untyped-def]
-           intervals, reduce_spec, rtol, atol, h_init, max_steps, sel, out, red, stats):
-    solver.run_blocks(_pk, linear, outputs, 2, ne, b0, b1, starts, lanes, P, y0, sched_of, rows,
-                      dense, events, t_out, extra, t_end, intervals, reduce_spec, rtol, atol,
-                      h_init, max_steps, sel, out, red, stats)
+def kernel(b0, b1, run):  # type: ignore[no-untyped-def]
+    engine.run_blocks(_pk, linear, outputs, b0, b1, run)
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"}, parallel=True)
-def kernel_explicit(b0, b1, starts, lanes, ne, P, y0, sched_of, rows, dense, events, t_out, extra,  # type: ignore[no-untyped-def]
-                    t_end, intervals, reduce_spec, rtol, atol, h_init, max_steps, sel, out, red,
-                    stats):
-    solver.run_blocks(rhs_explicit, solver.no_linear_states, outputs, 2, ne, b0, b1, starts, lanes,
-                      P, y0, sched_of, rows, dense, events, t_out, extra, t_end, intervals,
-                      reduce_spec, rtol, atol, h_init, max_steps, sel, out, red, stats)
+def kernel_explicit(b0, b1, run):  # type: ignore[no-untyped-def]
+    engine.run_blocks(rhs_explicit, engine.no_linear_states, outputs, b0, b1, run)
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"}, parallel=True)
-def kernel_pk(b0, b1, starts, lanes, ne, P, y0, sched_of, rows, dense, events, t_out, extra, t_end,  # type: ignore[no-untyped-def]
-              intervals, reduce_spec, rtol, atol, h_init, max_steps, sel, out, red, stats):
-    solver.run_blocks(_pk, solver.no_linear_states, outputs_pk, 1, ne, b0, b1, starts, lanes, P,
-                      y0, sched_of, rows, dense, events, t_out, extra, t_end, intervals,
-                      reduce_spec, rtol, atol, h_init, max_steps, sel, out, red, stats)
+def kernel_pk(b0, b1, run):  # type: ignore[no-untyped-def]
+    engine.run_blocks(_pk, engine.no_linear_states, outputs_pk, b0, b1, run)
 
 
 BENCH_MODEL = ModelSpec(

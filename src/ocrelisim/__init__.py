@@ -13,13 +13,14 @@ from importlib import metadata as _metadata
 
 from . import trials as trials
 from ._meta import DISCLAIMER as DISCLAIMER
+from .engine import SolverOptions as SolverOptions
 from .errors import DesignError as DesignError
 from .errors import InvalidInputError as InvalidInputError
 from .errors import InvalidParameterError as InvalidParameterError
 from .errors import OcrelisimError as OcrelisimError
 from .errors import RegimenError as RegimenError
 from .errors import SolverError as SolverError
-from .immune import repletion_time as repletion_time
+from .models.immune import repletion_time as repletion_time
 from .parameters import DISEASE as DISEASE
 from .parameters import IMMUNE as IMMUNE
 from .parameters import PK as PK
@@ -36,7 +37,6 @@ from .regimens import read_nonmem as read_nonmem
 from .results import Exposure as Exposure
 from .results import SimulationResult as SimulationResult
 from .simulate import simulate as simulate
-from .solver import SolverOptions as SolverOptions
 
 try:
     __version__ = _metadata.version("ocrelisim")

@@ -8,11 +8,17 @@ patient (patients first). Individual parameters are [S1][S2]::
 with the exponent ``exp_cl`` on CLINF, CLT and Q, ``exp_v`` on V1 and V2 and none on KDES, KA
 and F_SC; F_SC and KDES carry no variability. All numbers come from :mod:`ocrelisim.parameters`.
 
-Randomness: ``SeedSequence(seed).spawn(3)`` gives one stream for covariates, one for the PK
-etas and one for the immune-model etas (:data:`N_IMMUNE_ETA` per patient), so the same seed
-gives the same population, and
+Every further model (:mod:`ocrelisim.models`) has its own random effects: ``Model.n_eta``
+standard-normal draws per patient, kept in ``Population.etas[model]``, from which the model's
+covariate model makes its individual parameters at simulation time. Individual parameters of
+any model may also be given (:meth:`Population.from_parameters`), so that a fitted patient is
+simulated exactly.
+
+Randomness (:mod:`ocrelisim._streams`): the seed's child (0,) draws the covariates, (1,) the
+PK etas and each model's key (the immune model: 2) its etas, so the same seed gives the same
+population, a model added later changes nobody else's draws, and
 ``Population.from_covariates(pop.covariates, seed=pop.seed)`` reproduces ``pop`` exactly.
-A standard-normal draw is made for all eight parameters whatever their omega, so changing one
+A standard-normal draw is made for all eight PK parameters whatever their omega, so changing one
 omega leaves the other parameters' draws unchanged.
 """
 
@@ -29,6 +35,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy import optimize, special
 
+from . import _streams
 from ._types import Float1D, Float2D, Int1D, RngLike, as_generator
 from .errors import InvalidInputError, InvalidParameterError, bounds_message
 from .parameters import (
@@ -50,8 +57,7 @@ COVARIATE_UNITS = {"WT": "kg", "AGE": "y"}
 
 # Columns that may be zero (CLT = 0 or KDES = 0: constant clearance); the others must be > 0.
 _MAY_BE_ZERO = frozenset({"CLT", "KDES"})
-N_IMMUNE_ETA = 16
-"""Standard-normal draws per patient reserved for the immune model's variability."""
+_PK_STREAM = 1
 
 
 def _typical(pk: PKParameters) -> Float1D:
@@ -83,16 +89,52 @@ def _individual(weight: Float1D, z: Float2D | None, pk: PKParameters) -> Float2D
     return p
 
 
-def _streams(seed: int | None) -> tuple[int, list[np.random.Generator]]:
-    """The seed actually used and the (covariate, PK eta, immune eta) generators."""
+def _seed(seed: int | None) -> int:
+    """The seed actually used."""
     if seed is None:
         # A fresh 63-bit seed from OS entropy, recorded so that the run can be repeated.
         seed = int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> np.uint64(1))
     elif isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise InvalidParameterError(
             f"seed = {seed!r}; give a non-negative integer, or None for a fresh random seed")
-    children = np.random.SeedSequence(int(seed)).spawn(3)
-    return int(seed), [np.random.default_rng(c) for c in children]
+    return int(seed)
+
+
+def _model_etas(n: int, seed: int | None, iiv: bool) -> dict[str, Float2D | None]:
+    """Each registered model's random effects: (n, n_eta) draws from its stream (None without
+    IIV)."""
+    from .models import registered
+
+    return {m.name: (_streams.generator(seed, m.stream_key).standard_normal((n, m.n_eta))
+                     if iiv and seed is not None and m.stream_key is not None else None)
+            for m in registered() if m.n_eta}
+
+
+def _check_etas(etas: object, n: int) -> dict[str, Float2D | None]:
+    if not isinstance(etas, Mapping):
+        raise InvalidParameterError(
+            f"etas must map model names to (n_patients, n_eta) arrays; got {type(etas).__name__}")
+    out: dict[str, Float2D | None] = {}
+    for name, z in etas.items():
+        if z is None:
+            out[str(name)] = None
+            continue
+        a = np.array(z, dtype=np.float64, order="C", copy=True)
+        if a.ndim != 2 or a.shape[0] != n or not np.all(np.isfinite(a)):
+            raise InvalidParameterError(
+                f"etas[{name!r}] must be finite with shape ({n}, n_eta) (one row of "
+                f"standard-normal draws per patient); got shape {a.shape}")
+        a.setflags(write=False)
+        out[str(name)] = a
+    return out
+
+
+def _split_given(frame: pd.DataFrame) -> list[str]:
+    """Columns of ``frame`` that are individual parameters of a registered model (not PK)."""
+    from .models import registered
+
+    names = {c for m in registered() for c in m.parameters} - set(PK_PARAM_NAMES)
+    return [c for c in frame.columns if c in names]
 
 
 def _check_n(n: object) -> int:
@@ -270,6 +312,29 @@ def _check_params(params: Float2D, ids: pd.DataFrame) -> None:
                 f"be finite and {rule}; fix the parameter table")
 
 
+def _same(a: Float2D | None, b: Float2D | None) -> bool:
+    return (a is None and b is None) or (a is not None and b is not None
+                                         and np.array_equal(a, b))
+
+
+def _check_given(given: object, cov: pd.DataFrame) -> pd.DataFrame:
+    """Given model parameters: one finite, non-negative number per patient and column."""
+    frame = _as_frame(given, "given parameters")
+    if len(frame) != len(cov):
+        raise InvalidParameterError(
+            f"given parameters have {len(frame)} rows for {len(cov)} patients; give one row "
+            "per patient")
+    out = frame.reset_index(drop=True).astype(np.float64)
+    for c in out.columns:
+        x = out[c].to_numpy()
+        bad = ~(np.isfinite(x) & (x >= 0.0))
+        if bad.any():
+            raise InvalidParameterError(
+                f"{c} = {float(x[bad][0])!r} for {_where(cov, bad)}; model parameters must be "
+                "finite and >= 0; fix the parameter table")
+    return out
+
+
 def _select(n: int, key: object) -> Int1D:
     """Row indices for an int, slice, integer array or boolean mask; raises if empty."""
     if isinstance(key, slice):
@@ -318,10 +383,14 @@ class Population:
         L/day, 1/day, 1); stored as a read-only float64 copy.
     seed : int or None
         Seed of a random population (None when nothing was drawn).
-    immune_eta : ndarray, shape (n, N_IMMUNE_ETA), optional
-        Standard-normal draws for the inter-individual variability of the immune model
-        (:mod:`ocrelisim.immune`), drawn with the population from its own random stream so
-        that the PK draws do not change; None gives typical immune parameters.
+    etas : mapping of str to ndarray or None, optional
+        Per model name, the standard-normal draws (n, ``Model.n_eta``) of that model's
+        random effects, drawn with the population from the model's own stream; None (or a
+        missing entry in a population without a seed) gives typical parameters.
+    given : pandas.DataFrame, optional
+        Individual parameters of further models given per patient (columns named as the
+        models declare them, e.g. the immune model's B0, KOUT, EMAX, EC50), one row per
+        patient; they replace the covariate model's values (:meth:`from_parameters`).
 
     Raises
     ------
@@ -333,7 +402,8 @@ class Population:
     covariates: pd.DataFrame
     params: Float2D
     seed: int | None = None
-    immune_eta: Float2D | None = None
+    etas: Mapping[str, Float2D | None] | None = None
+    given: pd.DataFrame | None = None
 
     def __post_init__(self) -> None:
         p = np.array(self.params, dtype=np.float64, order="C", copy=True)
@@ -348,14 +418,10 @@ class Population:
                 "per patient in both")
         _check_params(p, cov)
         p.setflags(write=False)
-        if self.immune_eta is not None:
-            z = np.array(self.immune_eta, dtype=np.float64, order="C", copy=True)
-            if z.shape != (p.shape[0], N_IMMUNE_ETA) or not np.all(np.isfinite(z)):
-                raise InvalidParameterError(
-                    f"immune_eta must be finite with shape ({p.shape[0]}, {N_IMMUNE_ETA}) "
-                    f"(one row of standard-normal draws per patient); got shape {z.shape}")
-            z.setflags(write=False)
-            object.__setattr__(self, "immune_eta", z)
+        object.__setattr__(self, "etas", _check_etas({} if self.etas is None else self.etas,
+                                                     p.shape[0]))
+        if self.given is not None:
+            object.__setattr__(self, "given", _check_given(self.given, cov))
         object.__setattr__(self, "covariates", cov)
         object.__setattr__(self, "params", p)
 
@@ -397,11 +463,13 @@ class Population:
         count = _check_n(n)
         disease = _check_disease(disease)
         demo = DEMOGRAPHICS[disease] if demographics is None else demographics
-        used, (rng_cov, rng_eta, rng_imm) = _streams(seed)
-        cov = _sample_covariates(count, disease, demo, rng_cov)
-        z = rng_eta.standard_normal((count, len(PK_PARAM_NAMES))) if iiv else None
-        zi = rng_imm.standard_normal((count, N_IMMUNE_ETA)) if iiv else None
-        return cls(cov, _individual(cov["WT"].to_numpy(dtype=np.float64), z, pk), used, zi)
+        used = _seed(seed)
+        cov = _sample_covariates(count, disease, demo,
+                                 _streams.generator(used, _streams.COVARIATES))
+        z = (_streams.generator(used, _PK_STREAM).standard_normal((count, len(PK_PARAM_NAMES)))
+             if iiv else None)
+        return cls(cov, _individual(cov["WT"].to_numpy(dtype=np.float64), z, pk), used,
+                   _model_etas(count, used, iiv))
 
     @classmethod
     def from_covariates(cls, df: pd.DataFrame, seed: int | None = None, *,
@@ -438,10 +506,9 @@ class Population:
         weight = cov["WT"].to_numpy(dtype=np.float64)
         if not iiv:
             return cls(cov, _individual(weight, None, pk), None)
-        used, (_, rng_eta, rng_imm) = _streams(seed)
-        z = rng_eta.standard_normal((len(cov), len(PK_PARAM_NAMES)))
-        zi = rng_imm.standard_normal((len(cov), N_IMMUNE_ETA))
-        return cls(cov, _individual(weight, z, pk), used, zi)
+        used = _seed(seed)
+        z = _streams.generator(used, _PK_STREAM).standard_normal((len(cov), len(PK_PARAM_NAMES)))
+        return cls(cov, _individual(weight, z, pk), used, _model_etas(len(cov), used, True))
 
     @classmethod
     def typical(cls, weight: ArrayLike = 75.0, disease: str = "RMS", *,
@@ -479,15 +546,20 @@ class Population:
 
     @classmethod
     def from_parameters(cls, df: pd.DataFrame, *, pk: PKParameters = PK) -> Population:
-        """Patients with given individual PK parameters (external validation, model comparison).
+        """Patients with given individual parameters (a fitted patient, external validation).
 
         Parameters
         ----------
         df : pandas.DataFrame
             One row per patient with columns CLINF, CLT (L/day), KDES (1/day), V1, V2 (L),
             Q (L/day); optional KA (1/day) and F_SC (1), defaulting to ``pk.ka`` and
-            ``pk.f_sc``; optional ``ID`` and covariates (WT, AGE, SEX, DISEASE, others), kept
-            and validated as in :meth:`from_covariates` (WT not required).
+            ``pk.f_sc``; optional individual parameters of further models, named as each
+            model declares them (``ocrelisim.models.get("immune").parameters``: B0, KOUT,
+            EMAX, EC50, ...), used as given; a model's parameters not given take its typical
+            values for the patient's covariates (no random effects). Optional ``ID`` and
+            covariates (WT, AGE, SEX, DISEASE, others), kept and validated as in
+            :meth:`from_covariates` (WT not required). ``result.parameters`` of a simulation
+            is such a table: passing it back reproduces the run.
         pk : PKParameters
             Defaults for KA and F_SC.
 
@@ -509,12 +581,15 @@ class Population:
                 f"parameter table lacks column(s) {', '.join(missing)}; required: "
                 f"{', '.join(REQUIRED_PARAMS)} (L/day, L/day, 1/day, L, L, L/day); columns "
                 f"received: {list(frame.columns)}")
-        cov = _check_covariates(frame.drop(columns=[c for c in PK_PARAM_NAMES
+        model_cols = _split_given(frame)
+        cov = _check_covariates(frame.drop(columns=[c for c in (*PK_PARAM_NAMES, *model_cols)
                                                     if c in frame.columns]), need_weight=False)
         typical = dict(zip(PK_PARAM_NAMES, _typical(pk), strict=True))
         cols = [_numeric(frame, c, u) if c in frame.columns else np.full(len(frame), typical[c])
                 for c, u in zip(PK_PARAM_NAMES, PK_PARAM_UNITS, strict=True)]
-        return cls(cov, np.column_stack(cols), None)
+        given = (pd.DataFrame({c: _numeric(frame, c, "") for c in model_cols})
+                 if model_cols else None)
+        return cls(cov, np.column_stack(cols), None, None, given)
 
     # -- views ------------------------------------------------------------------------------
 
@@ -545,14 +620,49 @@ class Population:
             The selection is empty.
         """
         idx = _select(self.n, indices)
-        zi = None if self.immune_eta is None else self.immune_eta[idx]
+        etas = {k: None if z is None else z[idx] for k, z in (self.etas or {}).items()}
+        given = (None if self.given is None
+                 else self.given.iloc[idx].reset_index(drop=True))
         return Population(self.covariates.iloc[idx].reset_index(drop=True), self.params[idx],
-                          self.seed, zi)
+                          self.seed, etas, given)
 
     def __getitem__(self, key: object) -> Population:
         if isinstance(key, int | np.integer) and not -self.n <= int(key) < self.n:
             raise IndexError(f"patient index {int(key)} out of range for {self.n} patients")
         return self.subset(key)
+
+    @property
+    def immune_eta(self) -> Float2D | None:
+        """The immune model's random-effect draws (``etas["immune"]``), or None."""
+        return (self.etas or {}).get("immune")
+
+    def eta(self, model: Any) -> Float2D | None:
+        """The random-effect draws of ``model`` (a :class:`ocrelisim.models.Model`), shape
+        (n, model.n_eta), or None for typical values (a population drawn without IIV, or
+        built from given covariates or parameters without a seed).
+
+        Raises
+        ------
+        InvalidInputError
+            The population was drawn with a seed before the model was registered: it has no
+            draws for it (draw the population again).
+        """
+        etas = self.etas or {}
+        if model.n_eta == 0:
+            return None
+        if model.name in etas:
+            z = etas[model.name]
+            if z is not None and z.shape[1] != model.n_eta:
+                raise InvalidInputError(
+                    f"etas[{model.name!r}] has {z.shape[1]} columns; model {model.name!r} "
+                    f"needs {model.n_eta}")
+            return z
+        if self.seed is None:
+            return None
+        raise InvalidInputError(
+            f"this population (seed {self.seed}) has no random effects for model "
+            f"{model.name!r}, which was registered after it was drawn; draw the population "
+            "again")
 
     def parameters_frame(self) -> pd.DataFrame:
         """Covariates followed by the PK parameter columns, one row per patient.
@@ -567,11 +677,13 @@ class Population:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Population):
             return NotImplemented
-        same_immune = ((self.immune_eta is None and other.immune_eta is None)
-                       or (self.immune_eta is not None and other.immune_eta is not None
-                           and np.array_equal(self.immune_eta, other.immune_eta)))
+        a, b = self.etas or {}, other.etas or {}
+        same_etas = a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+        same_given = ((self.given is None and other.given is None)
+                      or (self.given is not None and other.given is not None
+                          and self.given.equals(other.given)))
         return (self.seed == other.seed and np.array_equal(self.params, other.params)
-                and self.covariates.equals(other.covariates) and same_immune)
+                and self.covariates.equals(other.covariates) and same_etas and same_given)
 
     __hash__ = None  # type: ignore[assignment]
 

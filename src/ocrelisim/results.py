@@ -107,6 +107,14 @@ class Exposure:
             )
         object.__setattr__(self, "threshold", float(self.threshold))
 
+    @classmethod
+    def from_metrics(cls, metrics: IntervalMetrics) -> Exposure:
+        """The exposure view of a concentration's interval reductions: AUC = area, Cmax =
+        maximum, trough = value at the interval end (the same read-only arrays)."""
+        return cls(intervals=metrics.intervals, auc=metrics.area, cmax=metrics.maximum,
+                   ctrough=metrics.end, time_above=metrics.time_above,
+                   threshold=metrics.threshold)
+
     @property
     def n_subjects(self) -> int:
         """Number of subjects (rows of the metric arrays)."""

@@ -1,4 +1,10 @@
-"""The one entry point: ``simulate(regimen, population, times)``."""
+"""The one entry point: ``simulate(regimen, population, times)``.
+
+A call reads top-down: check the request, find the model in the registry, make each patient's
+individual parameters (the model's covariate model and random effects, or given ones),
+pack the dosing events onto the model's dose states, run the engine, and wrap its raw arrays
+as a :class:`SimulationResult`. Nothing here names a model.
+"""
 
 from __future__ import annotations
 
@@ -8,20 +14,19 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
-from . import immune as im
-from . import pk
+from . import models
 from ._types import Float1D, Float2D, Int1D
+from .engine import Schedules, SolverOptions, integrate
 from .errors import InvalidInputError
-from .parameters import IMMUNE, ImmuneParameters
+from .models import Model
 from .population import Population
-from .regimens import Regimen
+from .regimens import CMT_CENTRAL, CMT_DEPOT, Regimen
 from .results import Exposure, IntervalMetrics, SimulationResult
-from .solver import ModelSpec, Schedules, SolverOptions, integrate
 
 DEFAULT_OPTIONS = SolverOptions()
-MODELS: dict[str, ModelSpec] = {"pk": pk.PK_MODEL, "immune": im.IMMUNE_MODEL}
-"""Models by name: ``"pk"`` (concentration only) and ``"immune"`` (PK, B cells, T-cell and
-cytokine indices, immunoglobulins; see :mod:`ocrelisim.immune`)."""
+# Route of a regimen's dose events by their ``cmt`` code (regimens write the label PK's depot
+# for SC injections and its central compartment for IV infusions).
+_ROUTES = {CMT_DEPOT: "SC", CMT_CENTRAL: "IV"}
 
 
 def simulate(
@@ -32,9 +37,10 @@ def simulate(
     intervals: ArrayLike | None = None,
     threshold: float = 0.0,
     trajectories: bool = True,
-    model: str = "pk",
+    model: str | Model = "pk",
     variables: Sequence[str] | None = None,
-    immune: ImmuneParameters = IMMUNE,
+    model_parameters: object | None = None,
+    immune: object | None = None,
     reduce: Mapping[str, float] | None = None,
     options: SolverOptions = DEFAULT_OPTIONS,
     progress: Callable[[int, int], None] | None = None,
@@ -55,18 +61,23 @@ def simulate(
         metrics: AUC (mg·day/L), Cmax (mg/L), trough (C at the window end, mg/L) and time above
         ``threshold`` (days).
     threshold : float
-        Concentration threshold in mg/L for the time-above metric.
+        Threshold of the time-above metric, in the unit of the model's exposure output
+        (mg/L for the concentration).
     trajectories : bool
         If False, no concentration-time arrays are kept (summary-only runs of millions).
-    model : {"pk", "immune"}
+    model : str or Model
+        A registered model's name (:func:`ocrelisim.models.names`) or a :class:`Model`:
         ``"pk"``: concentration only. ``"immune"``: also B cells, CD20+ T cells, T-cell and
-        cytokine indices and immunoglobulins (:data:`ocrelisim.immune.OUTPUTS`), with the
-        immune variability drawn with the population (``Population.immune_eta``).
+        cytokine indices and immunoglobulins (:data:`ocrelisim.models.immune.OUTPUTS`), with
+        the immune variability drawn with the population (``Population.etas["immune"]``).
     variables : sequence of str, optional
         Outputs to keep (default: all of the model's); e.g. ``["C", "B"]`` keeps memory low
         for large immune runs.
-    immune : ImmuneParameters
-        Immune-model parameters (``model="immune"`` only).
+    model_parameters : object, optional
+        The model's parameter set (its ``Model.settings`` type, e.g. ``ImmuneParameters`` for
+        ``"immune"``); default the model's own.
+    immune : object, optional
+        Former name of ``model_parameters`` (kept for compatibility).
     reduce : mapping of str to float, optional
         Further outputs to reduce over ``intervals`` inside the solver, with a threshold each
         in the output's unit, e.g. ``{"B": 80.0}``: area, maximum, end value, time above and
@@ -81,7 +92,9 @@ def simulate(
     -------
     SimulationResult
         ``result.concentration`` has shape (n_patients, n_times), mg/L; ``result.exposure``
-        holds the interval metrics when ``intervals`` is given.
+        holds the interval metrics when ``intervals`` is given (a view of
+        ``result.metrics["C"]``); ``result.parameters`` the individual parameters
+        (``Population.from_parameters(result.parameters)`` reproduces the run).
 
     Raises
     ------
@@ -97,100 +110,84 @@ def simulate(
         raise InvalidInputError(
             "nothing to compute: give output times, or intervals with trajectories=False")
     if not (np.isfinite(threshold) and threshold >= 0.0):
-        raise InvalidInputError(f"threshold = {threshold!r} mg/L; give a finite value >= 0")
-    spec = _model(model)
-    names = _variables(spec, variables)
+        raise InvalidInputError(f"threshold = {threshold!r}; give a finite value >= 0")
+    mod = models.get(model)
+    names = _variables(mod, variables)
+    reductions = _reductions(mod, reduce, win, float(threshold))
     regimens, sched = _schedule_index(regimen, population.n)
-    schedules = _schedules(regimens, sched)
-    first_dose = _first_dose_times(regimens)[sched]
-    P, y0, individual = _model_inputs(spec, population, first_dose, immune)
-    select = [spec.outputs.index(v) for v in names]
-    extra = _reductions(spec, reduce, win)
-    raw = integrate(spec, P, y0, schedules, t, win, [float(threshold), *extra.values()],
-                    options, progress=progress, select=select,
-                    reduce_outputs=[0, *(spec.outputs.index(v) for v in extra)])
-    metrics = {v: _interval_metrics(spec, v, thr, win, raw.reductions[k])
-               for k, (v, thr) in enumerate(extra.items(), start=1)}
-    outputs = {name: raw.out[i] for i, name in enumerate(names)}
-    exposure = None
-    if win.shape[0]:
-        exposure = Exposure(intervals=win, auc=raw.auc, cmax=raw.cmax, ctrough=raw.ctrough,
-                            time_above=raw.time_above, threshold=float(threshold))
-    text = str(regimens[0]) if len(regimens) == 1 else None
+    settings = model_parameters if model_parameters is not None else immune
+    individual = mod.individual(population, mod.settings if settings is None else settings)
+    P, y0 = mod.prepare(individual, _first_dose_times(regimens)[sched])
+    raw = integrate(mod.spec, P, y0, _schedules(mod, regimens, sched), t, win,
+                    list(reductions.values()), options, progress=progress,
+                    select=[mod.outputs.index(v) for v in names],
+                    reduce_outputs=[mod.outputs.index(v) for v in reductions])
+    metrics = {v: _interval_metrics(mod, v, thr, win, raw.reductions[k])
+               for k, (v, thr) in enumerate(reductions.items())}
+    exposure = (Exposure.from_metrics(metrics[mod.exposure_output])
+                if mod.exposure_output in metrics else None)
     return SimulationResult(
         times=t,
-        outputs=outputs,
-        units={v: spec.output_units[spec.outputs.index(v)] for v in names},
+        outputs={name: raw.out[i] for i, name in enumerate(names)},
+        units={v: mod.unit(v) for v in names},
         ids=np.asarray(population.ids),
         exposure=exposure,
         seed=population.seed,
         n_steps=raw.n_accepted,
         n_substeps=raw.n_substeps,
         status="ok",
-        regimen_text=text,
-        parameters=individual,
+        regimen_text=str(regimens[0]) if len(regimens) == 1 else None,
+        parameters=pd.concat([population.covariates[["ID"]], individual], axis=1),
         metrics=metrics,
     )
 
 
-def _model_inputs(spec: ModelSpec, population: Population, first_dose: Float1D,
-                  immune: ImmuneParameters) -> tuple[Float2D, Float2D, pd.DataFrame | None]:
-    """Kernel parameters, initial states and (immune model) individual immune parameters."""
-    params = population.params
-    if spec is pk.PK_MODEL:
-        return pk.kernel_parameters(params, first_dose), pk.initial_states(params.shape[0]), None
-    individual = im.individual_parameters(population.covariates, population.immune_eta, immune)
-    return (im.kernel_parameters(params, first_dose, individual),
-            im.initial_states(individual), individual)
-
-
-def _interval_metrics(spec: ModelSpec, name: str, threshold: float, win: Float2D,
+def _interval_metrics(model: Model, name: str, threshold: float, win: Float2D,
                       red: np.ndarray) -> IntervalMetrics:
-    """The solver's reductions of output ``name`` (``red``: (5, n, n_intervals))."""
+    """The engine's reductions of output ``name`` (``red``: (5, n, n_intervals))."""
     return IntervalMetrics(
-        name=name, unit=spec.output_units[spec.outputs.index(name)], intervals=win,
-        area=red[0], maximum=red[1], end=red[2], time_above=red[3], first_above=red[4],
-        threshold=threshold)
+        name=name, unit=model.unit(name), intervals=win, area=red[0], maximum=red[1],
+        end=red[2], time_above=red[3], first_above=red[4], threshold=threshold)
 
 
-def _reductions(spec: ModelSpec, reduce: Mapping[str, float] | None,
-                win: Float2D) -> dict[str, float]:
+def _reductions(model: Model, reduce: Mapping[str, float] | None, win: Float2D,
+                threshold: float) -> dict[str, float]:
+    """Outputs to reduce over the intervals, with their thresholds: the exposure output
+    (with ``threshold``) whenever intervals are given, then those of ``reduce``."""
+    out: dict[str, float] = {}
+    if win.shape[0] and model.exposure_output is not None:
+        out[model.exposure_output] = threshold
     if not reduce:
-        return {}
+        return out
     if win.shape[0] == 0:
         raise InvalidInputError("reduce needs intervals=[[start, end], ...] to reduce over")
-    out: dict[str, float] = {}
+    further = [o for o in model.outputs if o != model.exposure_output]
     for name, thr in reduce.items():
-        if name == spec.outputs[0] or name not in spec.outputs:
+        if name not in further:
+            hint = (f" (use threshold= for {model.exposure_output!r})"
+                    if model.exposure_output else "")
             raise InvalidInputError(
-                f"reduce: {name!r} is not one of the further outputs "
-                f"{list(spec.outputs[1:])} of the {spec.name!r} model (use threshold= for "
-                f"{spec.outputs[0]!r})")
+                f"reduce: {name!r} is not one of the further outputs {further} of the "
+                f"{model.name!r} model{hint}")
         if not (isinstance(thr, int | float) and np.isfinite(thr) and thr >= 0):
             raise InvalidInputError(
                 f"reduce: threshold {thr!r} for {name!r}; give a finite number >= 0 in "
-                f"{spec.output_units[spec.outputs.index(name)]}")
+                f"{model.unit(name)}")
         out[name] = float(thr)
     return out
 
 
-def _model(model: str) -> ModelSpec:
-    if model not in MODELS:
-        raise InvalidInputError(f"unknown model {model!r}; choose one of {sorted(MODELS)}")
-    return MODELS[model]
-
-
-def _variables(spec: ModelSpec, variables: Sequence[str] | None) -> tuple[str, ...]:
+def _variables(model: Model, variables: Sequence[str] | None) -> tuple[str, ...]:
     if variables is None:
-        return tuple(spec.outputs)
+        return tuple(model.outputs)
     if isinstance(variables, str):
         variables = [variables]
     names = tuple(variables)
-    unknown = [v for v in names if v not in spec.outputs]
+    unknown = [v for v in names if v not in model.outputs]
     if unknown or not names or len(set(names)) != len(names):
         raise InvalidInputError(
-            f"variables {list(names)!r}: give distinct names from the {spec.name!r} model's "
-            f"outputs {list(spec.outputs)}" + (f"; unknown: {unknown}" if unknown else ""))
+            f"variables {list(names)!r}: give distinct names from the {model.name!r} model's "
+            f"outputs {list(model.outputs)}" + (f"; unknown: {unknown}" if unknown else ""))
     return names
 
 
@@ -254,8 +251,18 @@ def _schedule_index(regimen: Regimen | Sequence[Regimen],
     return list(distinct), sched
 
 
-def _schedules(regimens: list[Regimen], sched: Int1D) -> Schedules:
+def _schedules(model: Model, regimens: list[Regimen], sched: Int1D) -> Schedules:
+    """The regimens' dose events on the model's dose states (``Model.dose_targets``)."""
     events = [r.events() for r in regimens]
+    codes = sorted(_ROUTES)
+    target = np.full(max(codes) + 1, -1, dtype=np.int64)
+    target[codes] = model.dose_states(tuple(_ROUTES[c] for c in codes))
+    for e in events:
+        missing = sorted({_ROUTES[int(c)] for c in np.unique(e.cmt) if target[int(c)] < 0})
+        if missing:
+            raise InvalidInputError(
+                f"the {model.name!r} model takes no {' or '.join(missing)} doses (it doses "
+                f"{dict(model.dose_targets)}); give a regimen by those routes")
     counts = np.array([e.time.size for e in events], dtype=np.int64)
     ev_ptr = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
 
@@ -264,7 +271,8 @@ def _schedules(regimens: list[Regimen], sched: Int1D) -> Schedules:
         return np.ascontiguousarray(np.concatenate(parts) if parts else np.zeros(0, dtype))
 
     return Schedules(sched=np.ascontiguousarray(sched), ev_ptr=ev_ptr,
-                     ev_time=cat("time", np.float64), ev_cmt=cat("cmt", np.int64),
+                     ev_time=cat("time", np.float64),
+                     ev_cmt=np.ascontiguousarray(target[cat("cmt", np.int64)]),
                      ev_rate=cat("rate", np.float64), ev_bolus=cat("bolus", np.float64))
 
 

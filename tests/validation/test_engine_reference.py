@@ -10,8 +10,8 @@ import itertools
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from ocrelisim.pk import PK_MODEL, initial_states, kernel_parameters
-from ocrelisim.solver import Schedules, SolverOptions, integrate
+from ocrelisim.engine import Schedules, SolverOptions, integrate
+from ocrelisim.models.pk import PK_MODEL, initial_states, kernel_parameters
 
 # CLINF, CLT, KDES, V1, V2, Q, KA, F_SC: typical [S2], two perturbed patients and one with a
 # faster CLT decay (the solver must then cut blocks by kdes: uniform_column)

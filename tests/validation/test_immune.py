@@ -15,11 +15,12 @@ import numpy as np
 import pytest
 
 import ocrelisim as oc
-from ocrelisim import immune as im
-from ocrelisim import pk, solver
+from ocrelisim import engine as solver
+from ocrelisim.engine import SolverOptions
 from ocrelisim.errors import InvalidInputError, InvalidParameterError
+from ocrelisim.models import immune as im
+from ocrelisim.models import pk
 from ocrelisim.parameters import IMMUNE
-from ocrelisim.solver import SolverOptions
 
 FAST = SolverOptions(rtol=1e-6)
 LLN = IMMUNE.lln_b.value

@@ -96,7 +96,8 @@ def _guided_regimens(start: Regimen, rule: Mapping[str, float], pop: Population,
     times = np.arange(0.0, days + 1.0)
     active = np.ones(pop.n, dtype=bool)
     while active.any():
-        res = simulate(regimens, pop, times, model="immune", variables=["B"], immune=immune)
+        res = simulate(regimens, pop, times, model="immune", variables=["B"],
+                       model_parameters=immune)
         b = res["B"]
         active[:] = False
         for i in range(pop.n):
@@ -136,7 +137,7 @@ def build_bank(design: TrialDesign, size: int = DEFAULT_BANK, seed: int = 0, *,
             if arm.guided is not None:
                 regimens = _guided_regimens(regimen, arm.guided, pop, days, immune)
             res = simulate(regimens, pop, times, model="immune", variables=["B_CYTO"],
-                           immune=immune)
+                           model_parameters=immune)
             delayed = effect_delay(1.0 - res["B_CYTO"], 1.0, params.t_half_effect.value)
             weekly = delayed[:, :days].reshape(size, design.weeks, 7).mean(axis=2)
             each = [regimens] * size if isinstance(regimens, Regimen) else regimens

@@ -1,0 +1,355 @@
+"""Immune dynamics driven by ocrelizumab concentration: B cells, T cells, cytokines, Ig.
+
+States (after the PK states of :mod:`ocrelisim.models.pk`; time in days)::
+
+    dB/dt   = kout·B0 − kout·(1 + Emax·E)·B              blood CD19+ B cells, cells/µL
+    dT20/dt = kt20·(1 − (1 + Emax_T20·E)·T20)            CD20+ T cells, fraction of baseline
+    dX1/dt  = kd·(D − X1),  dX2/dt = kd·(X1 − X2)        T-cell programme, 2-step delay
+    dIg/dt  = −kp_Ig·D·Ig          (IgG, IgM, IgA)       immunoglobulins, g/L
+    E = C/(EC50 + C),  D = 1 − B/B0,  kd = 2/t_delay
+
+B cells follow the indirect-response structure of the ofatumumab model [S28] (the only
+published anti-CD20 model with parameters; no ocrelizumab PD model was found), with kout, Emax and
+EC50 recalibrated to ocrelizumab data and a Hill coefficient of 1 (see
+:class:`ocrelisim.parameters.ImmuneParameters`).
+Immunoglobulins fall with cumulative B-cell depletion, calibrated to the yearly declines of
+the extension studies [S21][S22].
+
+What is measured and what is modelled. The T-cell and cytokine outputs are *indices*
+(1 = baseline). Only their directions and time points are published ([S38]–[S41]: B-cell
+pathways down at 2 weeks; at 6 months fewer IFN-γ-producing CD4+ and CD8+ T cells, higher
+naive/effector ratios, fewer CD20+ T cells, Treg trend up, Th17 pathways quieted, fewer B cells
+producing IL-6, IL-10, GM-CSF, TNF-α). The sizes of the changes and the delay are our
+assumptions, with wide variability so that bands show the uncertainty; they are not
+measurements.
+
+Outputs:
+
+========== ========== ===========================================================
+name       unit       meaning
+========== ========== ===========================================================
+C          mg/L       ocrelizumab concentration
+B          cells/uL   CD19+ B cells in blood
+CD20_T     1          CD20+ T cells, fraction of baseline (depleted directly)
+IFNG_CD4   1          IFN-γ-producing CD4+ T cells, index (1 − s·X2)
+IFNG_CD8   1          IFN-γ-producing CD8+ T cells, index
+TH17       1          IL-17/Th17 signal, index (transcriptomic evidence only)
+GMCSF_T    1          GM-CSF from T cells, index (lay summaries only)
+TREG       1          regulatory T cells, index (1 + s·X2; trend only)
+NE_CD4     1          naive/effector CD4+ ratio, index
+NE_CD8     1          naive/effector CD8+ ratio, index
+B_CYTO     1          B-cell-derived IL-6, TNF-α, GM-CSF, IL-10, index (= B/B0)
+IgG        g/L        serum IgG
+IgM        g/L        serum IgM
+IgA        g/L        serum IgA
+========== ========== ===========================================================
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+from numba import njit
+from scipy import special
+
+from .. import engine
+from .._types import Float1D, Float2D
+from ..engine import ModelSpec
+from ..errors import InvalidInputError
+from ..parameters import IMMUNE, ImmuneParameters
+from . import pk
+from ._base import Model, given_columns, register
+
+if TYPE_CHECKING:
+    from ..population import Population
+
+N_IMMUNE_ETA = 16
+"""Standard-normal draws per patient for the immune model's variability (stream key 2)."""
+STATES = (*pk.STATES, "bcells", "cd20_t", "t_delay1", "t_delay2", "igg", "igm", "iga")
+_B, _T20, _X1, _X2, _IGG, _IGM, _IGA = range(len(pk.STATES), len(STATES))
+
+OUTPUTS = ("C", "B", "CD20_T", "IFNG_CD4", "IFNG_CD8", "TH17", "GMCSF_T", "TREG", "NE_CD4",
+           "NE_CD8", "B_CYTO", "IgG", "IgM", "IgA")
+OUTPUT_UNITS = ("mg/L", "cells/uL", "1", "1", "1", "1", "1", "1", "1", "1", "1", "g/L", "g/L",
+                "g/L")
+MEASURED = {
+    "C": "modelled from the published population PK [S1][S2]",
+    "B": "calibrated to published figures (depletion, repletion time, deep depletion)",
+    "CD20_T": "direction measured (down at 6 and 12 months [S36][S40]); size assumed",
+    "IFNG_CD4": "direction and time point measured (6 months, p=0.03 [S40]); size assumed",
+    "IFNG_CD8": "direction and time point measured (6 months, p=0.004 [S40]); size assumed",
+    "TH17": "pathway-level transcriptomics only [S39]; size assumed",
+    "GMCSF_T": "not measured in T cells in primary sources (lay summaries); size assumed",
+    "TREG": "trend only, not significant [S40]; size assumed",
+    "NE_CD4": "direction measured (6 months, p=0.002 [S40]); size assumed",
+    "NE_CD8": "direction measured (6 months, p=0.002 [S40]); size assumed",
+    "B_CYTO": "direction measured (fewer cytokine-producing B cells [S40]); assumed = B/B0",
+    "IgG": "calibrated to yearly decline and share below LLN [S21][S22]",
+    "IgM": "calibrated to the week-264 decline [S22]; baseline assumed",
+    "IgA": "calibrated to the week-264 decline [S22]; baseline assumed",
+}
+"""For each output: what is measured and what is modelled (for reports)."""
+
+# Kernel parameter rows: the 8 PK rows of pk.kernel_parameters, then these.
+_NPK = len(pk.KERNEL_PARAMS)
+(_B0, _INV_B0, _KOUT, _EMAX, _EC50, _KT20, _EMAX_T20, _KD, _KPG, _KPM, _KPA, _S_IFN4,
+ _S_IFN8, _S_TH17, _S_GMCSF, _S_TREG, _S_NE4, _S_NE8) = range(_NPK, _NPK + 18)
+N_KERNEL_PARAMS = _NPK + 18
+
+# Columns of the individual immune parameter table.
+PARAM_NAMES = ("B0", "KOUT", "EMAX", "EC50", "KT20", "EMAX_T20", "T_DELAY", "S_IFNG_CD4",
+               "S_IFNG_CD8", "S_TH17", "S_GMCSF_T", "S_TREG", "S_NE_CD4", "S_NE_CD8", "IGG0",
+               "IGM0", "IGA0", "KP_IGG", "KP_IGM", "KP_IGA")
+
+
+def _covariate(cov: pd.DataFrame, name: str, ref: float) -> Float1D:
+    """Covariate column as floats; the reference value where the column is absent or NaN."""
+    if name not in cov.columns:
+        return np.full(len(cov), ref)
+    x = pd.to_numeric(cov[name], errors="coerce").to_numpy(dtype=np.float64)
+    return np.where(np.isfinite(x), x, ref)
+
+
+def individual_parameters(covariates: pd.DataFrame, eta: Float2D | None,
+                          im: ImmuneParameters = IMMUNE) -> pd.DataFrame:
+    """Individual immune parameters, one row per patient (columns :data:`PARAM_NAMES`).
+
+    Covariates WT (kg) and AGE (y) act on B0 and kout as in [S28] (reference values where
+    missing). ``eta`` (n, N_IMMUNE_ETA) standard-normal draws give the variability; None gives
+    typical values. Effect sizes that lower an index vary on the logit scale (they stay in
+    (0, 1)); the others log-normally.
+    """
+    n = len(covariates)
+    z = np.zeros((n, N_IMMUNE_ETA)) if eta is None else np.asarray(eta)
+    wt = _covariate(covariates, "WT", im.wt_ref.value) / im.wt_ref.value
+    age = _covariate(covariates, "AGE", im.age_ref.value) / im.age_ref.value
+    om_t = im.omega_t.value
+
+    def logn(p: str, omega: float, k: int) -> Float1D:
+        return np.asarray(getattr(im, p).value * np.exp(omega * z[:, k]))
+
+    def logit(p: str, k: int) -> Float1D:
+        return np.asarray(special.expit(special.logit(getattr(im, p).value) + om_t * z[:, k]))
+
+    cols = {
+        "B0": logn("b0", im.omega_b0.value, 0) * wt ** im.b0_exp_wt.value
+        * age ** im.b0_exp_age.value,
+        "KOUT": logn("kout", im.omega_kout.value, 1) * wt ** im.kout_exp_wt.value,
+        "EMAX": logn("emax", im.omega_emax.value, 2),
+        "EC50": logn("ec50", im.omega_ec50.value, 3),
+        "KT20": np.full(n, im.kt20.value),
+        "EMAX_T20": np.full(n, im.emax_t20.value),
+        "T_DELAY": logn("t_delay", om_t, 4),
+        "S_IFNG_CD4": logit("s_ifng_cd4", 5),
+        "S_IFNG_CD8": logit("s_ifng_cd8", 6),
+        "S_TH17": logit("s_th17", 7),
+        "S_GMCSF_T": logit("s_gmcsf_t", 8),
+        "S_TREG": logn("s_treg", om_t, 9),
+        "S_NE_CD4": logn("s_ne_cd4", om_t, 10),
+        "S_NE_CD8": logn("s_ne_cd8", om_t, 11),
+        "IGG0": logn("igg0", im.omega_igg0.value, 12),
+        "IGM0": logn("igm0", im.omega_igm0.value, 13),
+        "IGA0": logn("iga0", im.omega_iga0.value, 14),
+        "KP_IGG": np.full(n, im.kp_igg.value),
+        "KP_IGM": np.full(n, im.kp_igm.value),
+        "KP_IGA": np.full(n, im.kp_iga.value),
+    }
+    return pd.DataFrame(cols)
+
+
+def kernel_parameters(pk_params: Float2D, first_dose: Float1D,
+                      individual: pd.DataFrame) -> Float2D:
+    """Kernel parameter rows (n, N_KERNEL_PARAMS): the PK rows, then the immune rows."""
+    q = {c: individual[c].to_numpy(dtype=np.float64) for c in PARAM_NAMES}
+    out = np.empty((pk_params.shape[0], N_KERNEL_PARAMS))
+    out[:, :_NPK] = pk.kernel_parameters(pk_params, first_dose)
+    out[:, _B0] = q["B0"]
+    out[:, _INV_B0] = 1.0 / q["B0"]
+    out[:, _KOUT] = q["KOUT"]
+    out[:, _EMAX] = q["EMAX"]
+    out[:, _EC50] = q["EC50"]
+    out[:, _KT20] = q["KT20"]
+    out[:, _EMAX_T20] = q["EMAX_T20"]
+    out[:, _KD] = 2.0 / q["T_DELAY"]
+    out[:, _KPG] = q["KP_IGG"]
+    out[:, _KPM] = q["KP_IGM"]
+    out[:, _KPA] = q["KP_IGA"]
+    for row, name in ((_S_IFN4, "S_IFNG_CD4"), (_S_IFN8, "S_IFNG_CD8"), (_S_TH17, "S_TH17"),
+                      (_S_GMCSF, "S_GMCSF_T"), (_S_TREG, "S_TREG"), (_S_NE4, "S_NE_CD4"),
+                      (_S_NE8, "S_NE_CD8")):
+        out[:, row] = q[name]
+    return out
+
+
+def initial_states(individual: pd.DataFrame) -> Float2D:
+    """No drug; B cells at baseline; indices at 1 or 0 (delays); Ig at baseline."""
+    n = len(individual)
+    y0 = np.zeros((n, len(STATES)))
+    y0[:, _B] = individual["B0"].to_numpy(dtype=np.float64)
+    y0[:, _T20] = 1.0
+    y0[:, _IGG] = individual["IGG0"].to_numpy(dtype=np.float64)
+    y0[:, _IGM] = individual["IGM0"].to_numpy(dtype=np.float64)
+    y0[:, _IGA] = individual["IGA0"].to_numpy(dtype=np.float64)
+    return y0
+
+
+@njit(cache=True, error_model="numpy", fastmath={"contract"}, inline="always")
+def rhs(t, y, p, u, dy, n):  # type: ignore[no-untyped-def]
+    """Explicit states: the PK (the immune states are linear states, see :func:`linear`)."""
+    g = pk.decay(t, p)
+    for ln in range(n):
+        d0, d1, d2 = pk.lane_derivatives(y, p, u, g, ln)
+        dy[0, ln] = d0
+        dy[1, ln] = d1
+        dy[2, ln] = d2
+
+
+@njit(cache=True, error_model="numpy", fastmath={"contract"}, inline="always")
+def linear(s, t, y, p, g, lam, n):  # type: ignore[no-untyped-def]
+    """``dy_s/dt = g − lam·y_s`` for the immune states (see the module docstring)."""
+    # One branch per state outside the lane loops, so that each loop vectorises.
+    if s == _B:
+        for ln in range(n):
+            c = y[pk.CENTRAL, ln] * p[pk.INV_V1, ln]
+            e = c / (p[_EC50, ln] + c)
+            g[ln] = p[_KOUT, ln] * p[_B0, ln]
+            lam[ln] = p[_KOUT, ln] * (1.0 + p[_EMAX, ln] * e)
+    elif s == _T20:
+        for ln in range(n):
+            c = y[pk.CENTRAL, ln] * p[pk.INV_V1, ln]
+            e = c / (p[_EC50, ln] + c)
+            g[ln] = p[_KT20, ln]
+            lam[ln] = p[_KT20, ln] * (1.0 + p[_EMAX_T20, ln] * e)
+    elif s == _X1:
+        for ln in range(n):
+            g[ln] = p[_KD, ln] * (1.0 - y[_B, ln] * p[_INV_B0, ln])
+            lam[ln] = p[_KD, ln]
+    elif s == _X2:
+        for ln in range(n):
+            g[ln] = p[_KD, ln] * y[_X1, ln]
+            lam[ln] = p[_KD, ln]
+    else:  # immunoglobulins: loss proportional to B-cell depletion
+        row = _KPG if s == _IGG else (_KPM if s == _IGM else _KPA)
+        for ln in range(n):
+            g[ln] = 0.0
+            lam[ln] = p[row, ln] * (1.0 - y[_B, ln] * p[_INV_B0, ln])
+
+
+@njit(cache=True, error_model="numpy", fastmath={"contract"}, inline="always")
+def outputs(y, p, o, n):  # type: ignore[no-untyped-def]
+    """The outputs of :data:`OUTPUTS` from the states (one lane loop per output: each
+    vectorises, where one loop writing 14 rows would not)."""
+    for ln in range(n):
+        o[0, ln] = y[pk.CENTRAL, ln] * p[pk.INV_V1, ln]
+    for ln in range(n):
+        o[1, ln] = y[_B, ln]
+    for ln in range(n):
+        o[2, ln] = y[_T20, ln]
+    for r, row in ((3, _S_IFN4), (4, _S_IFN8), (5, _S_TH17), (6, _S_GMCSF)):
+        for ln in range(n):
+            o[r, ln] = 1.0 - p[row, ln] * y[_X2, ln]
+    for r, row in ((7, _S_TREG), (8, _S_NE4), (9, _S_NE8)):
+        for ln in range(n):
+            o[r, ln] = 1.0 + p[row, ln] * y[_X2, ln]
+    for ln in range(n):
+        o[10, ln] = y[_B, ln] * p[_INV_B0, ln]
+    for r, st in ((11, _IGG), (12, _IGM), (13, _IGA)):
+        for ln in range(n):
+            o[r, ln] = y[st, ln]
+
+
+@njit(cache=True, error_model="numpy", fastmath={"contract"}, parallel=True)
+def kernel(b0, b1, run):  # type: ignore[no-untyped-def]
+    """Blocks b0..b1-1 of the immune model (threads over blocks)."""
+    engine.run_blocks(rhs, linear, outputs, b0, b1, run)
+
+
+IMMUNE_MODEL = ModelSpec(
+    name="immune",
+    states=STATES,
+    outputs=OUTPUTS,
+    output_units=OUTPUT_UNITS,
+    # mg for amounts, cells/uL for B cells, fractions, g/L.
+    atol_scale=(1.0,) * len(STATES),
+    kernel=kernel,
+    sort_column=pk.K10_INF,
+    output_reads=((pk.CENTRAL,), (_B,), (_T20,), *(((_X2,),) * 7), (_B,), (_IGG,), (_IGM,),
+                  (_IGA,)),
+    uniform_column=pk.KDES,
+    n_explicit=len(pk.STATES),
+    # B, T20: drug in the central compartment; X1: B; X2: X1; IgG, IgM, IgA: B (see linear()).
+    linear_reads=((pk.CENTRAL,), (pk.CENTRAL,), (_B,), (_X1,), (_B,), (_B,), (_B,)),
+)
+
+
+UNITS = ("cells/uL", "1/day", "1", "mg/L", "1/day", "1", "day", "1", "1", "1", "1", "1", "1",
+         "1", "g/L", "g/L", "g/L", "1/day", "1/day", "1/day")
+"""Units of :data:`PARAM_NAMES`."""
+
+
+def individual(population: Population, settings: ImmuneParameters = IMMUNE) -> pd.DataFrame:
+    """Individual PK and immune parameters: the population's PK parameters, the immune
+    covariate model with the population's immune random effects, and any immune parameters
+    given with the population (they replace the computed ones)."""
+    imm = individual_parameters(population.covariates, population.eta(MODEL), settings)
+    given = given_columns(population, MODEL)
+    for c in given.columns:
+        imm[c] = given[c].to_numpy(dtype=np.float64)
+    return pd.concat([pk.individual(population), imm], axis=1)
+
+
+def prepare(individual: pd.DataFrame, first_dose: Float1D) -> tuple[Float2D, Float2D]:
+    """Kernel parameters and initial states from the individual PK and immune parameters."""
+    params = individual[list(pk.PARAMETERS)].to_numpy(dtype=np.float64)
+    imm = individual[list(PARAM_NAMES)]
+    return kernel_parameters(params, first_dose, imm), initial_states(imm)
+
+
+MODEL = register(Model(
+    spec=IMMUNE_MODEL, parameters=(*pk.PARAMETERS, *PARAM_NAMES), units=(*pk.UNITS, *UNITS),
+    individual=individual, prepare=prepare, settings=IMMUNE, dose_targets=pk.DOSE_TARGETS,
+    n_eta=N_IMMUNE_ETA, stream_key=2, exposure_output="C", measured=MEASURED))
+"""The immune model: PK, B cells, T-cell and cytokine indices, immunoglobulins."""
+
+
+def repletion_time(times: Float1D, bcells: Float2D, threshold: Float1D | float,
+                   after: float) -> Float1D:
+    """First time at or after ``after`` when B cells reach ``threshold`` (days), per subject.
+
+    Linear interpolation between output times; NaN for a subject that never reaches it
+    within the output grid. ``threshold`` (cells/µL) may differ per subject, e.g.
+    ``min(LLN, B0)`` for the label's "baseline or LLN, whichever first".
+    """
+    t = np.asarray(times, dtype=np.float64)
+    b = np.asarray(bcells, dtype=np.float64)
+    if b.ndim != 2 or t.ndim != 1 or b.shape[1] != t.size:
+        raise InvalidInputError(
+            f"bcells must have shape (n_subjects, n_times) = (n, {t.size}); got {b.shape}")
+    if not np.all(np.isfinite(b)) or np.any(b < 0.0):
+        raise InvalidInputError("B-cell counts must be finite and >= 0 cells/uL; found "
+                                f"{b[~(np.isfinite(b) & (b >= 0.0))][0]!r}")
+    thr = np.asarray(threshold, dtype=np.float64)
+    if thr.ndim > 1 or (thr.ndim == 1 and thr.size != b.shape[0]):
+        raise InvalidInputError(
+            f"threshold must be a number or one value per subject ({b.shape[0]}); got shape "
+            f"{thr.shape}")
+    if not np.all(np.isfinite(thr)) or np.any(thr <= 0.0):
+        raise InvalidInputError("repletion threshold must be finite and > 0 cells/uL")
+    thr = np.broadcast_to(thr, (b.shape[0],))
+    out = np.full(b.shape[0], np.nan)
+    j0 = int(np.searchsorted(t, after, side="left"))
+    if j0 >= t.size:
+        return out
+    above = b[:, j0:] >= thr[:, None]
+    hit = above.any(axis=1)
+    k = np.argmax(above, axis=1)
+    for i in np.flatnonzero(hit):
+        j = j0 + int(k[i])
+        if j == j0:
+            out[i] = t[j]
+            continue
+        b0, b1 = b[i, j - 1], b[i, j]
+        out[i] = t[j - 1] + (t[j] - t[j - 1]) * (thr[i] - b0) / (b1 - b0)
+    return out
