@@ -116,3 +116,14 @@ def test_help_carries_the_disclaimer(args: list[str]) -> None:
     code, out, _ = _invoke(*args)
     assert code == 0
     assert DISCLAIMER in " ".join(out.replace("│", " ").split())
+
+
+def test_registered_under_the_main_command() -> None:
+    from ocrelisim.interfaces.cli import app as main_app
+
+    result = CliRunner().invoke(main_app, ["safety", "check", str(EXAMPLES / "delay.yaml")],
+                                env=ENV)
+    assert result.exit_code == 3
+    assert "Decision: DELAY" in result.stdout
+    help_text = CliRunner().invoke(main_app, ["safety", "--help"], env=ENV).stdout
+    assert DISCLAIMER in " ".join(help_text.replace("│", " ").split())

@@ -523,3 +523,7 @@ def main() -> None:
 from .plan_cli import plan_app  # noqa: E402  (sub-app registered last, issue 14)
 
 app.add_typer(plan_app, name="plan")
+
+from .safety_cli import app as safety_app  # noqa: E402  (sub-app registered last, issue 13)
+
+app.add_typer(safety_app, name="safety")

@@ -37,7 +37,8 @@ _SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
 
 app = typer.Typer(
     name="safety",
-    help=f"Safety: the pre-dose check for one patient record. {DISCLAIMER}",
+    help=f"Safety: the pre-dose check for one patient record (check); reactions per dose and "
+         f"infections in a simulated population (simulate). {DISCLAIMER}",
     epilog=DISCLAIMER,
     no_args_is_help=True,
     add_completion=False,
