@@ -1,12 +1,12 @@
 """The shared reference benchmark model (../shared/perf/model.py) on ocrelisim's engine.
 
 PK as in ocrelisim.models.pk (two compartments, CL(t) = CLinf + CLT·exp(-kdes·t)) plus the
-benchmark's B-cell placeholder, dB/dt = kin - kout·B·(1 + Emax·C/(EC50 + C)), in three
-variants: B as a linear state (Radau IIA after each Dormand–Prince step; the default), B explicit (every state
+benchmark's B-cell placeholder, dB/dt = kin - kout·B·(1 + Emax·C/(EC50 + C)), in three variants: B
+as a linear state (Radau IIA after each Dormand–Prince step; the default), B explicit (every state
 by Dormand–Prince) and the PK alone. The PD numbers are the benchmark's placeholders
-(shared/perf/README.md), not a calibrated model: they live here, not in the package. This
-module also shows how a model plugs into the solver: block right-hand side, linear-state and
-output functions and a 3-line kernel; no engine code.
+(shared/perf/README.md), not a calibrated model: they live here, not in the package. This module
+also shows how a model plugs into the solver: block right-hand side, linear-state and output
+functions and a 3-line kernel; no engine code.
 """
 
 from __future__ import annotations

@@ -255,14 +255,13 @@ _T_EFFECT = ("effect size not found (only directions and p-values [S38][S39][S40
 class ImmuneParameters(_Spec):
     """B cells, CD20+ T cells, the delayed T-cell programme and immunoglobulins.
 
-    Structure (see :mod:`ocrelisim.models.immune`): blood CD19+ B cells follow an
-    indirect-response turnover with drug-stimulated loss ``kout·(1 + Emax·E(C))``,
-    ``E = C/(EC50 + C)`` (the ofatumumab structure [S28] with a Hill coefficient of 1, our
-    choice: with the template's 2.81 the effect saturates and deep depletion no longer depends on the dose as in GAVOTTE
-    [S52]); CD20+ T cells are lost the same way with their own
-    turnover; the T-cell and cytokine indices follow B-cell depletion through a two-step delay
-    (months); immunoglobulins fall with cumulative B-cell depletion. Covariate references
-    70 kg and 38 years are those of [S28].
+    Structure (see :mod:`ocrelisim.models.immune`): blood CD19+ B cells follow an indirect-response
+    turnover with drug-stimulated loss ``kout·(1 + Emax·E(C))``, ``E = C/(EC50 + C)`` (the
+    ofatumumab structure [S28] with a Hill coefficient of 1, our choice: with the template's 2.81
+    the effect saturates and deep depletion no longer depends on the dose as in GAVOTTE [S52]);
+    CD20+ T cells are lost the same way with their own turnover; the T-cell and cytokine indices
+    follow B-cell depletion through a two-step delay (months); immunoglobulins fall with cumulative
+    B-cell depletion. Covariate references 70 kg and 38 years are those of [S28].
     """
 
     _what: ClassVar[str] = "immune"
