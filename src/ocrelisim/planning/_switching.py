@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from ..errors import InvalidInputError
 from ..regimens._calendar import add_months
+from ..units import DAYS_PER_MONTH
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +122,7 @@ def gap_risk(therapy: PriorTherapy, gap_days: int) -> str | None:
         return (f"gap {gap_days} days (> 45 days): 1-year relapse 16.1%, 4.73-fold risk "
                 f"in [S54]")
     if therapy.name == "fingolimod":  # [S80]: ARR in the 12 months after stopping
-        months = gap_days / 30.4375
+        months = gap_days / DAYS_PER_MONTH
         bands = ((2, 0.38), (4, 0.53), (6, 0.71), (8, 0.80), (10, 0.84), (12, 0.86))
         for upper, arr in bands:
             if months <= upper:

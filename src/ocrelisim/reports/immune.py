@@ -18,7 +18,7 @@ from ..errors import InvalidInputError
 from ..models.immune import MEASURED, repletion_time
 from ..parameters import ImmuneParameters
 from ..results import SimulationResult
-from ..units import DAYS_PER_WEEK, DAYS_PER_YEAR
+from ..units import DAYS_PER_MONTH, DAYS_PER_WEEK, DAYS_PER_YEAR
 from ._report import (
     DASHES,
     Figure,
@@ -28,8 +28,6 @@ from ._report import (
     new_figure,
     panel_layout,
 )
-
-DAYS_PER_MONTH = DAYS_PER_YEAR / 12.0
 
 T_CELL_INDICES = ("CD20_T", "IFNG_CD4", "IFNG_CD8", "TH17", "GMCSF_T", "TREG", "NE_CD4",
                   "NE_CD8", "B_CYTO")

@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from .._meta import DISCLAIMER
+from ..units import DAYS_PER_YEAR
 from ._report import Figure, new_figure, panel_layout
 
 
@@ -60,7 +61,7 @@ def plot_safety(infusions: pd.DataFrame, infection_days: np.ndarray, n: int, day
     ax1.set_title("Infusion or injection reactions per dose")
     grid = np.linspace(0.0, days, 200)
     cumulative = 100.0 * np.searchsorted(np.sort(infection_days), grid, side="right") / n
-    ax2.plot(grid / 365.25, cumulative, color="tab:red")
+    ax2.plot(grid / DAYS_PER_YEAR, cumulative, color="tab:red")
     ax2.set_xlabel("years")
     ax2.set_ylabel("serious infections per 100 patients")
     ax2.set_title("Serious infections, cumulative")
@@ -72,7 +73,7 @@ def plot_safety(infusions: pd.DataFrame, infection_days: np.ndarray, n: int, day
         pd.DataFrame({"panel": "reactions", "series": "share_with_irr_percent", "x": x,
                       "y": share}),
         pd.DataFrame({"panel": "infections", "series": "serious_per_100_patients",
-                      "x": grid / 365.25, "y": cumulative}),
+                      "x": grid / DAYS_PER_YEAR, "y": cumulative}),
     ], ignore_index=True)
     layout = {
         "reactions": panel_layout(xlabel="dose number", ylabel="patients with a reaction, %",
