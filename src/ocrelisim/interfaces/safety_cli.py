@@ -101,8 +101,9 @@ def _print(result: CheckResult, console: Console) -> None:
     if iv.earliest_allowed is not None:
         console.print(Text(f"  - Earliest allowed date for this dose (5 months): "
                            f"{iv.earliest_allowed.isoformat()} [S3][S4]"))
-    console.print(Text(f"  - If given today, next: {iv.next_due.isoformat()} "
-                       f"({iv.next_due_text}) [S3][S4]"))
+    if result.decision == "dose":  # the next date only means something if it is given today
+        console.print(Text(f"  - If given today, next: {iv.next_due.isoformat()} "
+                           f"({iv.next_due_text}) [S3][S4]"))
     fired = [t.rule_id for t in result.trace if t.fired]
     console.print(Text(f"Rules fired: {', '.join(fired) if fired else 'none'} "
                        f"(of {len(result.trace)}; --json shows why each fired or not)"))

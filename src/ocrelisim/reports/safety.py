@@ -68,7 +68,7 @@ def plot_safety(infusions: pd.DataFrame, infection_days: np.ndarray, n: int, day
     for ax in (ax1, ax2):
         ax.grid(alpha=0.3)
     fig.suptitle(title)
-    fig.text(0.01, 0.005, DISCLAIMER, fontsize=7, color="0.4")
+    fig.text(0.99, 0.995, DISCLAIMER, fontsize=7, color="0.4", ha="right", va="top")
     data = pd.concat([
         pd.DataFrame({"panel": "reactions", "series": "share_with_irr_percent", "x": x,
                       "y": share}),
