@@ -10,6 +10,7 @@ patients (binomial SE of a 20% fraction about 1 percentage point).
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 import pytest
@@ -360,19 +361,42 @@ def test_igg_below_lln_share_over_years_rms(ig_runs) -> None:  # type: ignore[no
     assert abs(rms[312] - 0.077) <= 0.02
 
 
-@pytest.mark.prediction
-def test_igg_below_lln_share_over_years_ppms(ig_runs) -> None:  # type: ignore[no-untyped-def]
-    """Share of PPMS patients with IgG below the LLN (ORATORIO OCR-OCR), out of sample.
+def _binomial_95(share: float, n: int) -> float:
+    """Half-width of the normal-approximation 95% interval of a published share of n."""
+    return 1.96 * math.sqrt(share * (1.0 - share) / n)
 
-    Source: [S21] (LLN 5.65 g/L [S22])
-    Published: 1.1% at week 120 and 5.1% at week 312.
-    Tolerance: within 1.5 points (week 120) and 3.5 points (week 312).
+
+@pytest.mark.prediction
+def test_igg_below_lln_share_week_120_ppms(ig_runs) -> None:  # type: ignore[no-untyped-def]
+    """Share of PPMS patients with IgG below the LLN at week 120 (ORATORIO OCR-OCR).
+
+    Source: [S21] (LLN 5.65 g/L [S22]; 488 on ocrelizumab, 732 at 2:1 [S13][S14])
+    Published: 1.1% at week 120.
+    Tolerance: the 95% binomial interval of 1.1% of 488 (±0.9 points); fewer patients
+    measured would widen it.
     Fits: none (the Ig parameters were fitted to the RMS figures).
     """
-    lln = IMMUNE.lln_igg.value
-    ppms = ig_runs["PPMS"].fraction_below("IgG", lln, "g/L")
-    assert abs(ppms[120] - 0.011) <= 0.015
-    assert abs(ppms[312] - 0.051) <= 0.035
+    ppms = ig_runs["PPMS"].fraction_below("IgG", IMMUNE.lln_igg.value, "g/L")
+    assert abs(ppms[120] - 0.011) <= _binomial_95(0.011, 488), ppms[120]
+
+
+@pytest.mark.prediction
+@pytest.mark.xfail(strict=True, reason=(
+    "known failing prediction: the model puts about 8.0% of PPMS patients below the IgG LLN "
+    "at week 312 vs 5.1% published (immunoglobulins fall without synthesis); issue 12 works "
+    "on it"))
+def test_igg_below_lln_share_week_312_ppms(ig_runs) -> None:  # type: ignore[no-untyped-def]
+    """Share of PPMS patients with IgG below the LLN at week 312 (ORATORIO OCR-OCR).
+
+    Source: [S21] (LLN 5.65 g/L [S22]; 488 on ocrelizumab, 732 at 2:1 [S13][S14])
+    Published: 5.1% at week 312.
+    Tolerance: the 95% binomial interval of 5.1% of 488 (±2.0 points). The number measured
+    at week 312 is not in the dossier; the model's 8.0% would lie inside the interval only if
+    fewer than about 230 patients were measured.
+    Fits: none (the Ig parameters were fitted to the RMS figures).
+    """
+    ppms = ig_runs["PPMS"].fraction_below("IgG", IMMUNE.lln_igg.value, "g/L")
+    assert abs(ppms[312] - 0.051) <= _binomial_95(0.051, 488), ppms[312]
 
 
 # -- API and bad input ----------------------------------------------------------------------
