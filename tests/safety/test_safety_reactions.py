@@ -220,3 +220,23 @@ def test_parameter_specs_are_sourced_and_bounded() -> None:
     with pytest.raises(InvalidParameterError, match=r"outside the allowed range \[0, 1\]"):
         REACTIONS.replace(p_severe=1.5)
     assert isinstance(REACTIONS.replace(p_severe=0.02), ReactionParameters)
+
+
+@pytest.mark.parametrize("kind, visit", [("first", Visit(1, 300.0)),
+                                         ("maintenance", Visit(3, 600.0)),
+                                         ("short", Visit(3, 600.0, protocol="shorter"))])
+def test_extra_minutes_agree_with_the_planning_day(kind: str, visit: Visit) -> None:
+    """One definition of the label's IRR management in two parts: the reaction model's
+    ``extra_minutes`` equals the planning part's managed rate steps (minutes), to 1e-9."""
+    from ocrelisim.planning._day import Reaction, _managed, rate_steps
+
+    steps = rate_steps(kind)  # type: ignore[arg-type]
+    planned = sum(m for m, _ in steps)
+    for onset in np.linspace(0.5, planned - 0.5, 13):
+        for grade, severity in ((1, "mild"), (2, "moderate"), (3, "severe"),
+                                (4, "life-threatening")):
+            managed, _done = _managed(steps, Reaction(float(onset), severity))  # type: ignore[arg-type]
+            want = sum(m for m, _ in managed) - planned
+            got, _ = _extra_minutes(visit, np.array([onset]), np.array([grade]),
+                                    np.array([True]), REACTIONS)
+            assert abs(got[0] - want) <= 1e-9, (kind, onset, severity, got[0], want)
