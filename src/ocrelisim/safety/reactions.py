@@ -24,6 +24,18 @@ table resumes; severe: stop, restart after ``severe_hold_minutes`` at half the r
 planned infusion time (negative when stopped for good). SC (Ocrevus Zunovo, 920 mg): local and
 systemic injection reactions, independent per injection, calibrated to OCARINA I [S11]; the
 injection takes ``sc_injection_minutes`` [S6] and its duration does not change.
+
+For chair time (the planning part), one row per patient at one visit::
+
+    >>> from ocrelisim.safety import Visit, sample_infusion_reactions
+    >>> rows = sample_infusion_reactions(Visit(3, 600.0), 1_000, rng=7)  # 1st 600 mg, 3.5 h
+    >>> rows[["irr", "severity", "onset_min", "action", "extra_minutes", "actual_min"]]
+
+``severity`` uses the planning part's words (mild, moderate, severe, life-threatening);
+``onset_min`` counts from the start of the infusion (after its end: no change to the infusion);
+``extra_minutes`` equals what the planning day's managed rate steps add (tested). Visit kinds:
+first = ``Visit(1 or 2, 300.0)``, maintenance = ``Visit(k, 600.0)``, short =
+``Visit(k, 600.0, protocol="shorter")``, sc = ``Visit(k, 920.0, route="SC")``.
 """
 
 from __future__ import annotations
