@@ -129,6 +129,18 @@ def _check_etas(etas: object, n: int) -> dict[str, Float2D | None]:
     return out
 
 
+def _given(frame: pd.DataFrame) -> pd.DataFrame | None:
+    """The further models' parameter columns of a parameter table (None if it has none)."""
+    cols = _split_given(frame)
+    return pd.DataFrame({c: _numeric(frame, c, "") for c in cols}) if cols else None
+
+
+def _model(model: Any) -> Any:
+    from .models import get
+
+    return get(model)
+
+
 def _split_given(frame: pd.DataFrame) -> list[str]:
     """Columns of ``frame`` that are individual parameters of a registered model (not PK)."""
     from .models import registered
@@ -545,7 +557,8 @@ class Population:
         return cls(cov, _individual(cov["WT"].to_numpy(dtype=np.float64), None, pk), None)
 
     @classmethod
-    def from_parameters(cls, df: pd.DataFrame, *, pk: PKParameters = PK) -> Population:
+    def from_parameters(cls, df: pd.DataFrame, *, pk: PKParameters = PK,
+                        model: Any = None) -> Population:
         """Patients with given individual parameters (a fitted patient, external validation).
 
         Parameters
@@ -562,6 +575,11 @@ class Population:
             is such a table: passing it back reproduces the run.
         pk : PKParameters
             Defaults for KA and F_SC.
+        model : str or Model, optional
+            The model the table is for. A model whose parameters do not include the PK's
+            (a model of its own, registered from outside) needs no PK columns: the population
+            then carries typical PK parameters for its weights (WT, else the reference weight),
+            which that model does not read.
 
         Returns
         -------
@@ -575,7 +593,13 @@ class Population:
             value (CLT and KDES may be 0; F_SC <= 1), or bad covariates.
         """
         frame = _as_frame(df, "parameter table")
+        needs_pk = model is None or set(REQUIRED_PARAMS) <= set(_model(model).parameters)
         missing = [c for c in REQUIRED_PARAMS if c not in frame.columns]
+        if not needs_pk and missing:
+            cov = _check_covariates(frame.drop(columns=_split_given(frame)), need_weight=False)
+            weight = (cov["WT"].to_numpy(dtype=np.float64) if "WT" in cov.columns
+                      else np.full(len(cov), pk.wt_ref.value))
+            return cls(cov, _individual(weight, None, pk), None, None, _given(frame))
         if missing:
             raise InvalidParameterError(
                 f"parameter table lacks column(s) {', '.join(missing)}; required: "
@@ -587,9 +611,7 @@ class Population:
         typical = dict(zip(PK_PARAM_NAMES, _typical(pk), strict=True))
         cols = [_numeric(frame, c, u) if c in frame.columns else np.full(len(frame), typical[c])
                 for c, u in zip(PK_PARAM_NAMES, PK_PARAM_UNITS, strict=True)]
-        given = (pd.DataFrame({c: _numeric(frame, c, "") for c in model_cols})
-                 if model_cols else None)
-        return cls(cov, np.column_stack(cols), None, None, given)
+        return cls(cov, np.column_stack(cols), None, None, _given(frame))
 
     # -- views ------------------------------------------------------------------------------
 
