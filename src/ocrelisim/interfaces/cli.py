@@ -527,3 +527,7 @@ app.add_typer(plan_app, name="plan")
 from .safety_cli import app as safety_app  # noqa: E402  (sub-app registered last, issue 13)
 
 app.add_typer(safety_app, name="safety")
+
+from .serve_cli import SERVE_HELP, serve_cmd  # noqa: E402  (registered last, issue 16)
+
+app.command("serve", help=SERVE_HELP, epilog=DISCLAIMER)(serve_cmd)
