@@ -247,6 +247,9 @@ DEMOGRAPHICS = {"RMS": RMS_DEMOGRAPHICS, "PPMS": PPMS_DEMOGRAPHICS}
 
 _TEMPLATE = ("ofatumumab popPK-B-cell model [S28] used as a template (another anti-CD20 "
              "antibody; no ocrelizumab PD model was found)")
+_REUSED = (f"{_TEMPLATE}. Assumption: the ofatumumab estimate is re-used unchanged, although "
+           "kout, emax and ec50 were re-fitted for ocrelizumab (no ocrelizumab "
+           "individual B-cell data to re-estimate it with)")
 _T_EFFECT = ("effect size not found (only directions and p-values [S38][S39][S40]); our "
              "assumption: maximal fractional change at complete, sustained B-cell depletion")
 
@@ -270,16 +273,20 @@ class ImmuneParameters(_Spec):
     b0: Parameter = Parameter(200.0, "cells/uL", (1.0, 2000.0),
                        "[S28]: median baseline CD19 200 cells/uL (ofatumumab RMS pool); "
                        "ocrelizumab starters CD20+ 191 +/- 150 [S42]")
-    b0_exp_wt: Parameter = Parameter(0.271, "1", (-3.0, 3.0), f"[S28] weight on B0; {_TEMPLATE}")
+    b0_exp_wt: Parameter = Parameter(0.271, "1", (-3.0, 3.0), f"[S28] weight on B0; {_REUSED}",
+                                     assumption=True)
     b0_exp_age: Parameter = Parameter(-0.282, "1", (-3.0, 3.0),
-                               f"[S28] age on B0 (older PPMS patients start lower); {_TEMPLATE}")
-    omega_b0: Parameter = Parameter(0.394, "SD of log", (0.0, 2.0), f"[S28]; {_TEMPLATE}")
+                               f"[S28] age on B0 (older PPMS patients start lower); {_REUSED}",
+                               assumption=True)
+    omega_b0: Parameter = Parameter(0.394, "SD of log", (0.0, 2.0), f"[S28]; {_REUSED}",
+                                    assumption=True)
     kout: Parameter = Parameter(
         0.0035, "1/day", (1e-4, 1.0),
         "calibrated (with emax and ec50): median repletion 72 weeks after the last infusion "
         "[S59]; B-cell mean lifetime 286 days, between the ofatumumab (81 days [S28]) and "
         "inebilizumab (391 days [S30]) models", assumption=True)
-    kout_exp_wt: Parameter = Parameter(-0.624, "1", (-3.0, 3.0), f"[S28]; {_TEMPLATE}")
+    kout_exp_wt: Parameter = Parameter(-0.624, "1", (-3.0, 3.0), f"[S28]; {_REUSED}",
+                                       assumption=True)
     omega_kout: Parameter = Parameter(
         0.5, "SD of log", (0.0, 2.0),
         "calibrated: the template's 0.922 [S28] leaves 3% of patients without repletion 200 "
@@ -290,17 +297,22 @@ class ImmuneParameters(_Spec):
         "calibrated: 20.0% of patients at <= 0.4 CD19 cells/uL on 600 mg in GAVOTTE [S52] "
         "(taken at the trough before the second 600 mg dose, day 336; the time point is not "
         "given); model 19.7%, and 32.9% on the high dose (published 30.8%)", assumption=True)
-    omega_emax: Parameter = Parameter(0.587, "SD of log", (0.0, 2.0), f"[S28]; {_TEMPLATE}")
+    omega_emax: Parameter = Parameter(0.587, "SD of log", (0.0, 2.0), f"[S28]; {_REUSED}",
+                                      assumption=True)
     ec50: Parameter = Parameter(
         1.0, "mg/L", (1e-5, 100.0),
         "calibrated with emax and kout: the dose-dependence of deep depletion in GAVOTTE "
         "[S52] needs an effect that is not saturated at the trough, so EC50 lies near trough "
         "concentrations (the template's 0.0057 mg/L free drug and Hill 2.81 [S28] saturate)",
         assumption=True)
-    omega_ec50: Parameter = Parameter(0.927, "SD of log", (0.0, 3.0), f"[S28]; {_TEMPLATE}")
-    lln_b: Parameter = Parameter(80.0, "cells/uL", (1.0, 1000.0),
-                          "label CD19 LLN 80 cells/uL, not verified [S59]; used as the default "
-                          "repletion threshold", assumption=True)
+    omega_ec50: Parameter = Parameter(0.927, "SD of log", (0.0, 3.0), f"[S28]; {_REUSED}",
+                                      assumption=True)
+    lln_b: Parameter = Parameter(
+        80.0, "cells/uL", (1.0, 1000.0),
+        "CD19 LLN not found: the label's '80 cells/uL' is not verified and no source in the "
+        "dossier gives it. Assumption: 80 cells/uL, within the lower limits of adult CD19 "
+        "reference ranges (51-140 cells/uL [S85][S85b][S85c]); used as the default repletion "
+        "threshold", assumption=True)
     # -- CD20+ T cells ----------------------------------------------------------------------
     kt20: Parameter = Parameter(0.05, "1/day", (1e-3, 1.0),
                          "CD20+ T-cell turnover not found; assumption (half-life 2 weeks)",

@@ -112,8 +112,12 @@ def test_deep_depletion_depends_on_dose_as_in_gavotte() -> None:
     Source: [S52]
     Published: CD19 <= 0.4 cells/uL in 20.0% (600 mg) vs 30.8% (high dose).
     Definition here: read at the trough before the next dose, day 336 (the time point is not
-    published; assumption). High dose: 1200 mg below 75 kg, 1800 mg from 75 kg (MUSETTE's
-    weight bands; GAVOTTE's own high dose is not in the dossier).
+    published; assumption). Doses: [S52] reports a "body-weight-adjusted" higher dose vs the
+    approved 600 mg regimen but not the amounts, which the dossier does not give. Standard arm
+    here: the label start (2 x 300 mg, then 600 mg). High-dose arm here: MUSETTE's weight bands
+    [S51], 1200 mg below 75 kg and 1800 mg from 75 kg, each given as one infusion on days 0
+    and 168. That GAVOTTE used MUSETTE's bands, and did not split the first high dose, is our
+    assumption: a known discrepancy until GAVOTTE's doses are sourced.
     Tolerance: 600 mg within 4 points of 20.0% (tighter than the 95% binomial interval for
     253 patients, ±4.9); high dose within that interval for 500 patients (±4.0 points),
     assuming every randomised patient had a count.

@@ -97,8 +97,8 @@ def test_opera_neda_ocrelizumab_arm(opera: pd.DataFrame) -> None:
     Published: NEDA 47.7% (n = 761) vs 27.1%; ratio 1.76; a significant difference.
     Tolerance: replicate mean inside the 95% binomial interval of 47.7% of 761 (±3.5
     points); published ratio inside the replicates' 2.5-97.5% range; power above 0.9.
-    Fits: none (``lesion_alpha`` was fitted to the IFN arm; ``trials.PUBLISHED``'s note
-    "not used for calibration" holds for this arm only).
+    Fits: none (``lesion_alpha`` was fitted to the IFN arm's 27.1%, see the test above and
+    the note in ``trials.PUBLISHED``; this arm and the ratio were not used in any fit).
     """
     row = opera.loc["NEDA"]
     assert row["treated"] == pytest.approx(0.477, abs=_binomial_95(0.477, 761))

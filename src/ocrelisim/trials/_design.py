@@ -392,7 +392,9 @@ PUBLISHED: dict[str, dict[str, dict[str, Any]]] = {
         "CDP24": {"treated": 0.069, "control": 0.105, "estimate": 0.60, "lower": 0.43,
                   "upper": 0.84, "source": "[S12]", "note": "pooled"},
         "NEDA": {"treated": 0.477, "control": 0.271, "estimate": 0.477 / 0.271,
-                 "source": "[S43]", "note": "mITT, 96 weeks; not used for calibration"},
+                 "source": "[S43]",
+                 "note": "mITT, 96 weeks; the IFN β-1a arm (27.1%) was used to fit "
+                         "lesion_alpha; the ocrelizumab arm (47.7%) and the ratio were not"},
     },
     "oratorio": {
         "CDP12": {"treated": 0.329, "control": 0.393, "estimate": 0.76, "lower": 0.59,
