@@ -7,6 +7,7 @@ A bad field re-renders the form with the message naming it (status 422).
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -183,9 +184,12 @@ def record_from_form(form: dict[str, Any]) -> dict[str, Any]:
     """The patient record of the check form (blank fields absent: 'not known')."""
     f = {k: str(v).strip() for k, v in form.items() if str(v).strip() != ""}
     rec: dict[str, Any] = {}
-    for key in ("check_date", "age", "weight_kg", "diagnosis", "igg_g_per_l"):
+    for key in ("check_date", "diagnosis"):
         if key in f:
             rec[key] = f[key]
+    for key in ("age", "weight_kg", "igg_g_per_l"):  # a number, or text with a unit
+        if key in f:
+            rec[key] = _number(f[key])
     for key in ("active_infection", "pregnant"):
         if key in f:
             rec[key] = {"true": True, "false": False}.get(f[key], f[key])
@@ -218,12 +222,14 @@ def record_from_form(form: dict[str, Any]) -> dict[str, Any]:
 
 
 def _number(text: str | None) -> Any:
+    """A finite number from form text, else the text (the record's validator names it)."""
     if text is None:
         return None
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
         return text
+    return value if math.isfinite(value) else text
 
 
 @router.api_route("/check", methods=["GET", "POST"], response_class=HTMLResponse)
