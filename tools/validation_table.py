@@ -142,6 +142,11 @@ def run_tcells() -> Results:
 
 IG_REGIMEN = "300 mg IV d0, d14; 600 mg IV q24w x13 from d168"
 YEARS_REAL_WORLD = 2.7  # [S77] mean follow-up
+# [S74]: 2,092 patients, about 11,520 patient-years (OPERA/ORATORIO and extensions): a mean
+# 5.5 years each (derived), everyone followed for it here (assumption); 1,448 of them RMS
+# [S60], so 644 PPMS (derived).
+PY_WEEKS = 287
+RMS_SHARE = 1448.0 / 2092.0
 
 
 def run_ig() -> Results:
@@ -156,6 +161,10 @@ def run_ig() -> Results:
         below = r.fraction_below("IgG", IMMUNE.lln_igg.value, "g/L")
         for w in (96, 120, 312):
             out[f"{d}_IgG_below_lln_w{w}"] = float(below[w])
+        for name, lln in (("IgG", IMMUNE.lln_igg), ("IgM", IMMUNE.lln_igm),
+                          ("IgA", IMMUNE.lln_iga)):  # share of patient-years below the LLN
+            frac = r.fraction_below(name, lln.value, "g/L")[: PY_WEEKS + 1]
+            out[f"{d}_{name}_py_below_lln"] = float(np.mean(frac))
         if d == "RMS":
             g = np.mean(r["IgG"], axis=0)
             out["RMS_IgG_yearly_decline_pct"] = float(100.0 * (1.0 - (g[208] / g[0]) ** 0.25))
@@ -551,6 +560,21 @@ def figures() -> list[Figure]:
                    f"±{tol} g/L/year (no interval published; our choice)",
                    num(f"RMS_{name}_gl_per_year_2_7y", "+.3f", " g/L/y"),
                    within(f"RMS_{name}_gl_per_year_2_7y", pub, tol), held_out=True))
+    for name, below, total in (("IgG", 352.0, 352.0 + 11174.0), ("IgM", 2573.0, 2573.0 + 8954.0),
+                               ("IgA", 351.0, 351.0 + 11164.0)):
+        share = below / total
+
+        def py(r: Results, name: str = name) -> float:
+            return (RMS_SHARE * r[f"RMS_{name}_py_below_lln"]
+                    + (1.0 - RMS_SHARE) * r[f"PPMS_{name}_py_below_lln"])
+        add(Figure(f"Share of patient-years with {name} < LLN (OPERA/ORATORIO + extensions, "
+                   "about 5.5 years each)", "[S74]",
+                   f"{100 * share:.1f}% ({below:.0f} of {total:,.0f} PY)", "prediction", "none",
+                   "within ±30% of the published share (no interval published; patient-years "
+                   "are not independent; our choice)",
+                   lambda r, py=py: f"{100 * py(r):.1f}%",
+                   lambda r, py=py, share=share: abs(py(r) / share - 1.0) <= 0.30,
+                   held_out=True))
     # -- trials: OPERA pooled ---------------------------------------------------------------
     pub = trials.PUBLISHED
     for e, fits in (("ARR", "imax_relapse, arr_untreated (with the assumed rr_ifn_relapse)"),
