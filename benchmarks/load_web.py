@@ -77,6 +77,11 @@ def _schedule(total: int, seed: int) -> list[int]:
     return list(rng.choice(len(MIX), size=total, p=weights / weights.sum()))
 
 
+ANSWERS: dict[int, set[str]] = defaultdict(set)
+"""Distinct bodies of the simulation answers: one per request kind (same input, same answer,
+however many run at once: the engine lock keeps concurrent simulations apart)."""
+
+
 async def _one(client: httpx.AsyncClient, k: int) -> tuple[int, int, float]:
     _name, _valid, method, path, body, headers, _w = MIX[k]
     kwargs: dict[str, Any] = {"headers": headers}
@@ -86,7 +91,10 @@ async def _one(client: httpx.AsyncClient, k: int) -> tuple[int, int, float]:
         kwargs["json"] = body
     t0 = time.perf_counter()
     r = await client.request(method, path, **kwargs)
-    return k, r.status_code, time.perf_counter() - t0
+    seconds = time.perf_counter() - t0
+    if MIX[k][0] in ("api explainer", "api exposure") and r.status_code == 200:
+        ANSWERS[k].add(r.text)
+    return k, r.status_code, seconds
 
 
 async def run(url: str, total: int, clients: int, seed: int) -> list[tuple[int, int, float]]:
@@ -158,6 +166,10 @@ def report(results: list[tuple[int, int, float]], wall: float, clients: int) -> 
         v = np.array(by_kind[k])
         print(f"{MIX[k][0]:<20} {v.size:>5} {np.percentile(v, 50):>9.1f} "
               f"{np.percentile(v, 95):>9.1f}")
+    for k, bodies in ANSWERS.items():
+        print(f"{MIX[k][0]}: {len(bodies)} distinct answer(s) to the same request")
+        if len(bodies) != 1:
+            wrong[f"{MIX[k][0]}: answers differ under load"] += 1
     five = sum(n for s, n in statuses.items() if s >= 500 and s != 501)
     print(f"5xx (other than the forecast's 501): {five}")
     if wrong:

@@ -222,3 +222,20 @@ def test_engine_calls_wait_for_the_lock(client: TestClient) -> None:
         assert client.post("/api/plan/day", json={}).status_code == 200
     worker.join(timeout=120)
     assert done == [200]
+
+
+def test_a_bug_is_a_500_without_a_traceback_or_data_in_the_log(
+        caplog: pytest.LogCaptureFixture) -> None:
+    from ocrelisim.interfaces.web import create_app
+
+    app = create_app()
+
+    @app.post("/boom")
+    def boom() -> None:
+        raise RuntimeError("secret patient data")
+
+    with caplog.at_level("ERROR"), TestClient(app) as c:
+        r = c.post("/boom", json={"weight_kg": 70})
+    assert r.status_code == 500 and "secret" not in r.text
+    assert "RuntimeError" in caplog.text and "secret" not in caplog.text
+    assert "Traceback" not in caplog.text

@@ -67,7 +67,28 @@ class GuardMiddleware:
         self.max_body = max_body
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self._guarded(scope, receive, tracked)
+        except Exception as exc:  # a bug: no traceback in the log (it may hold patient data)
+            log.error("internal error on %s %s: %s", scope.get("method"), scope.get("path"),
+                      type(exc).__name__)
+            if not started:
+                await _problem(500, "internal error (a bug in ocrelisim; nothing was "
+                                    "stored)")(scope, receive, send)
+
+    async def _guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1")
@@ -164,9 +185,4 @@ def install(app: FastAPI) -> None:
         return JSONResponse({"detail": exc.detail, "disclaimer": DISCLAIMER},
                             status_code=exc.status_code, headers=exc.headers)
 
-    @app.exception_handler(Exception)
-    async def _bug(request: Request, exc: Exception) -> JSONResponse:
-        # A bug: logged with its type only (the request may carry patient data), 500.
-        log.error("internal error on %s %s: %s", request.method, request.url.path,
-                  type(exc).__name__)
-        return _problem(500, "internal error (a bug in ocrelisim; nothing was stored)")
+    # Any other exception is a bug: GuardMiddleware answers 500 and logs its type only.
