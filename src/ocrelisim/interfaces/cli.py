@@ -62,45 +62,50 @@ def _stderr() -> Console:
 
 
 class _CompileNotice(logging.Handler):
-    """One line on stderr when the engine starts compiling, and its elapsed time when done."""
+    """One line on stderr when the engine starts compiling, and its elapsed time when done.
 
-    def __init__(self, console: Console) -> None:
+    Prints through a console on the current stderr, so that under a progress bar (which
+    redirects stderr) the line shows above the bar.
+    """
+
+    def __init__(self) -> None:
         super().__init__(logging.INFO)
-        self.console = console
 
     def emit(self, record: logging.LogRecord) -> None:
         event = getattr(record, "event", None)
         if event == "compile_start":
-            self.console.print(f"{record.getMessage()} ...", style="cyan", markup=False,
-                               soft_wrap=True)
+            text = f"{record.getMessage()} ..."
         elif event == "compile_end":
             elapsed = getattr(record, "elapsed_s", math.nan)
             model = getattr(record, "model", None)
-            what = f" (model {model!r})" if model else ""
-            self.console.print(f"compiled the engine{what} in {elapsed:.1f} s", style="cyan",
-                               markup=False, soft_wrap=True)
+            text = f"compiled the engine{f' (model {model!r})' if model else ''} in " \
+                   f"{elapsed:.1f} s"
+        else:
+            return
+        _stderr().print(text, style="cyan", markup=False, soft_wrap=True)
+
+
+_COMPILE_NOTICE = _CompileNotice()
+
+
+def _show_compile_notices() -> None:
+    """Print the engine's compile notices during any command (sub-apps too); idempotent."""
+    logger = logging.getLogger(ENGINE_LOGGER)
+    if _COMPILE_NOTICE not in logger.handlers:
+        logger.addHandler(_COMPILE_NOTICE)
+    if logger.getEffectiveLevel() > logging.INFO:
+        logger.setLevel(logging.INFO)
 
 
 @contextmanager
 def _user_errors() -> Iterator[None]:
-    """Run a command: compile notices on stderr while it runs; an OcrelisimError becomes one
-    red line on stderr and exit status 2."""
-    err = _stderr()
-    logger = logging.getLogger(ENGINE_LOGGER)
-    handler = _CompileNotice(err)
-    level = logger.level
-    logger.addHandler(handler)
-    if logger.getEffectiveLevel() > logging.INFO:
-        logger.setLevel(logging.INFO)
+    """Turn an OcrelisimError into one red line on stderr and exit status 2."""
     try:
         yield
     except OcrelisimError as exc:
         message = " ".join(str(exc).split())
-        err.print(f"error: {message}", style="red", markup=False, soft_wrap=True)
+        _stderr().print(f"error: {message}", style="red", markup=False, soft_wrap=True)
         raise typer.Exit(2) from None
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(level)
 
 
 def _progress(console: Console) -> Progress:
@@ -512,7 +517,7 @@ def _root(
     version: Annotated[bool, typer.Option(
         "--version", callback=_version, is_eager=True, help="Show the version and exit.")] = False,
 ) -> None:
-    pass
+    _show_compile_notices()
 
 
 def main() -> None:
