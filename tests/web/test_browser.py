@@ -99,9 +99,11 @@ def _drawn(driver: Any, plot_id: str) -> None:
     """Plotly drew the figure (app.js marks it) with at least one trace."""
     _wait(driver).until(ec.presence_of_element_located(
         (By.CSS_SELECTOR, f'#{plot_id}[data-drawn="true"]')))
-    traces = driver.execute_script(
-        "return document.getElementById(arguments[0]).data.length", plot_id)
-    assert traces >= 1
+    traces, marks = driver.execute_script(
+        "const div = document.getElementById(arguments[0]);"
+        "return [div.data.length, div.querySelectorAll('.point path, path.js-line').length]",
+        plot_id)
+    assert traces >= 1 and marks >= 1  # bars or lines actually drawn
 
 
 def _set(driver: Any, field_id: str, value: str) -> None:

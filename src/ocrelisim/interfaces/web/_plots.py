@@ -71,7 +71,8 @@ def _gantt_traces(part: pd.DataFrame) -> list[dict[str, Any]]:
         traces.append({"type": "bar", "orientation": "h", "name": str(visit),
                        "y": [str(s) for s in rows["series"]],
                        "x": _num(rows["end"] - rows["x"]), "base": _num(rows["x"]),
-                       "marker": {"color": _VISIT_COLORS.get(str(visit), "#666")},
+                       "marker": {"color": _VISIT_COLORS.get(str(visit), "#666"),
+                                  "line": {"color": "#fff", "width": 1}},
                        "text": [f"patient {p}" for p in rows["patient"]],
                        "hovertemplate": "%{text}: %{base:.0f}-%{x:.0f} min<extra></extra>"})
     return traces
@@ -94,8 +95,12 @@ def report_figure(data: pd.DataFrame, layout: Mapping[str, Any]) -> list[dict[st
                                    "type": "scatter", "mode": "lines+markers",
                                    "name": str(series), "line": {"color": color}})
         panel_layout = layout.get(str(panel), {})
-        out.append({"id": f"panel-{k}", "data": traces,
-                    "layout": _axes(panel_layout, panel_layout.get("title", str(panel)))})
+        axes = _axes(panel_layout, panel_layout.get("title", str(panel)))
+        if "end" in part.columns:  # Gantt rows are named chairs: a category axis
+            axes["yaxis"].update(type="category", categoryorder="category ascending",
+                                 autorange="reversed")
+            axes["barmode"] = "overlay"
+        out.append({"id": f"panel-{k}", "data": traces, "layout": axes})
     return out
 
 
@@ -112,9 +117,15 @@ def lines(x: Sequence[float | None], series: Mapping[str, Sequence[float | None]
     return {"data": traces, "layout": layout}
 
 
+def _short(text: str, width: int = 38) -> str:
+    """A step name cut at a word before ``width`` characters (the table has it in full)."""
+    head = text.split(":")[0] if ":" in text[:width] else text
+    return head if len(head) <= width else head[:width].rsplit(" ", 1)[0] + "…"
+
+
 def timeline(steps: Sequence[Mapping[str, Any]], title: str) -> dict[str, Any]:
     """The infusion day as horizontal bars, one row per step, minutes from arrival."""
-    names = [f"{i + 1}. {str(s['name'])[:60]}" for i, s in enumerate(steps)]
+    names = [f"{i + 1}. {_short(str(s['name']))}" for i, s in enumerate(steps)]
     kinds = [str(s.get("kind", "")) for s in steps]
     palette = {"infusion": "#1f5f99", "injection": "#762a83", "observation": "#1b7837",
                "premedication": "#b35806", "pause": "#c51b7d"}
@@ -124,7 +135,7 @@ def timeline(steps: Sequence[Mapping[str, Any]], title: str) -> dict[str, Any]:
              "marker": {"color": [palette.get(k, "#777") for k in kinds]},
              "text": kinds, "hovertemplate": "%{y}: %{base:.0f} to %{x:.0f} min<extra></extra>"}
     layout = _axes({"xlabel": "minutes from arrival", "ylabel": ""}, title)
-    layout["yaxis"]["autorange"] = "reversed"
-    layout["margin"] = {"l": 320, "t": 50, "r": 20}
+    layout["yaxis"].update(type="category", autorange="reversed")
+    layout["margin"] = {"l": 260, "t": 50, "r": 20}
     layout["height"] = 120 + 28 * len(steps)
     return {"data": [trace], "layout": layout}
