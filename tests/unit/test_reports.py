@@ -244,3 +244,18 @@ def test_report_and_figure_check_themselves() -> None:
     with pytest.raises(InvalidInputError, match="lacks the columns"):
         Figure(fig.figure, fig.data.drop(columns=["series"]), fig.layout, "t")
     assert Report(title="t", kind="demo").disclaimer == DISCLAIMER
+
+
+def test_old_module_paths_re_export_the_moved_objects() -> None:
+    import ocrelisim.cli
+    import ocrelisim.immune_report
+    import ocrelisim.interfaces.cli
+    import ocrelisim.report
+    import ocrelisim.reports
+    import ocrelisim.trial_report
+
+    assert ocrelisim.cli.app is ocrelisim.interfaces.cli.app
+    assert ocrelisim.cli.main is ocrelisim.interfaces.cli.main
+    assert ocrelisim.report.exposure_table is ocrelisim.reports.exposure_table
+    assert ocrelisim.immune_report.plot_immune is ocrelisim.reports.plot_immune
+    assert ocrelisim.trial_report.plot_trial is ocrelisim.reports.plot_trial

@@ -152,6 +152,17 @@ def test_trial_summary_equals_run_trial() -> None:
     assert set(report.tables) == {"Design", "Effect estimates vs published", "Power"}
 
 
+def test_write_trial_report_keeps_its_files(tmp_path: Path) -> None:
+    from ocrelisim.trial_report import write_trial_report
+
+    direct = trials.run_trial(trials.preset("oratorio"), 2, SEED, bank_size=200, workers=1)
+    paths = write_trial_report(direct, tmp_path)
+    assert [p.name for p in paths] == ["trial.png", "replicates.csv", "summary.csv",
+                                       "report.html"]
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "summary.csv"), direct.summary(),
+                                  check_dtype=False)
+
+
 def test_power_curve_equals_power_curve(tmp_path: Path) -> None:
     path = tmp_path / "design.yaml"
     path.write_text(_DESIGN, encoding="utf-8")
