@@ -39,6 +39,7 @@ def test_docs_and_assets_are_served_from_the_package(client: TestClient) -> None
                  "/static/app.js", "/static/app.css"):
         assert client.get(path).status_code == 200, path
     assert client.get("/static/../app.py").status_code == 404
+    assert '"validatorUrl": null' in docs  # Swagger UI calls no validator service
 
 
 def test_explainer_form_shows_plots_and_numbers(client: TestClient) -> None:

@@ -58,7 +58,8 @@ def create_app(*, max_body: int = _guard.MAX_BODY_BYTES) -> FastAPI:
             openapi_url="/openapi.json", title="ocrelisim API",
             swagger_js_url="/static/swagger-ui/swagger-ui-bundle.js",
             swagger_css_url="/static/swagger-ui/swagger-ui.css",
-            swagger_favicon_url="/static/favicon.svg")
+            swagger_favicon_url="/static/favicon.svg",
+            swagger_ui_parameters={"validatorUrl": None})  # no call to validator.swagger.io
 
     @app.middleware("http")
     async def headers(request: Request, call_next):  # type: ignore[no-untyped-def]
