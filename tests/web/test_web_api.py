@@ -183,6 +183,14 @@ def test_nan_and_infinity_are_refused(client: TestClient, constant: bytes) -> No
     assert r.status_code == 422 and constant.decode().lstrip("-") in r.json()["detail"]
 
 
+def test_nan_without_a_content_type_is_refused(client: TestClient) -> None:
+    r = client.post("/api/explainer", content=b'{"weight_kg": NaN}')
+    assert r.status_code == 422
+    r = client.post("/fhir/check", content=b'{"resourceType": "Bundle", "total": NaN}',
+                    headers={"content-type": "text/plain"})
+    assert r.status_code == 422 and "NaN" in r.text
+
+
 def test_nan_as_text_in_a_form_is_refused(client: TestClient) -> None:
     r = client.post("/explainer", data={"weight_kg": "nan"})
     assert r.status_code == 422 and "weight_kg" in r.text

@@ -336,9 +336,13 @@ def _validation_issues(exc: ValidationError) -> list[tuple[str, str, str]]:
 async def _body(request: Request) -> Any:
     raw = await request.body()
     try:
-        return json.loads(raw)
+        return json.loads(raw, parse_constant=_no_constant)
     except ValueError as exc:
         raise BundleError("Bundle", f"the body is not JSON ({exc})") from None
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a number; JSON numbers must be finite")
 
 
 @router.post("/check", response_class=JSONResponse,

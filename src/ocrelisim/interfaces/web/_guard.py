@@ -95,7 +95,8 @@ class GuardMiddleware:
                    for k, v in scope.get("headers", [])}
         try:
             body = await self._read(headers, receive)
-            if "json" in headers.get("content-type", ""):
+            kind = headers.get("content-type", "")
+            if "json" in kind or not kind:  # FastAPI reads a body without a type as JSON
                 bad = _json_constants(body)
                 if bad is not None:
                     raise _Refused(422, f"body: {bad} is not a number; JSON numbers must be "
