@@ -257,7 +257,11 @@ def test_immune_refuses_bad_input_in_one_line(tmp_path: Path) -> None:
     code, out = _invoke("immune", "--n", "0", "--out", str(tmp_path / "x"))
     assert code == 2 and "Traceback" not in out and "empty population" in out
     code, out = _invoke("immune", "--regimen", "600 mg XY d0", "--out", str(tmp_path / "x"))
-    assert code == 2 and "Traceback" not in out
+    assert code == 2 and "Traceback" not in out and "XY" in out
+    code, out = _invoke("immune", "--years", "0", "--out", str(tmp_path / "x"))
+    assert code == 2 and _lines(out) == [
+        "error: --years = 0.0; give a finite number of years > 0"]
+    assert not (tmp_path / "x").exists()
 
 
 _DESIGN = """
