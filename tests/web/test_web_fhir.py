@@ -47,6 +47,8 @@ def test_example_bundles_round_trip(client: TestClient, name: str,
     assert decision.code.text == f"Pre-dose check: {want.decision}"
     assert [i.code.coding[0].code for i in issues[1:]] == [c.rule_id for c in want.cards]
     assert all(i.patient.reference.startswith("urn:uuid:") for i in issues)
+    if want.decision == "dose":
+        assert f"next dose is due {want.interval.next_due.isoformat()}" in decision.detail
 
 
 def test_weight_in_pounds_and_igg_units_are_converted(client: TestClient) -> None:

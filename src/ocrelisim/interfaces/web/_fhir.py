@@ -309,10 +309,13 @@ def answer(result: Any, patient_ref: str | None) -> dict[str, Any]:
             "identifiedDateTime": when, **subject,
             "detail": f"{detail} Sources: {' '.join(sources) or 'none'}. {DISCLAIMER}"}}
 
+    nxt = (f" If given today, the next dose is due {result.interval.next_due.isoformat()} "
+           f"({result.interval.next_due_text})." if result.decision == "dose" else "")
     entries = [issue("DECISION", f"Pre-dose check: {result.decision}",
                      _DECISION_SEVERITY[result.decision],
-                     f"Decision under the {result.label} label: {result.decision}. "
-                     f"{result.statement}", result.planned.sources)]
+                     f"Decision under the {result.label} label: {result.decision}. Planned: "
+                     f"{result.planned.text}.{nxt} {result.statement}",
+                     result.planned.sources)]
     entries += [issue(card.rule_id, card.summary, _SEVERITY[card.severity], card.detail,
                       card.sources) for card in result.cards]
     bundle = Bundle.model_validate({"resourceType": "Bundle", "type": "collection",
