@@ -156,7 +156,7 @@ def test_explainer(browser: Any, server: str, tmp_path: Path) -> None:
     _shot(browser, "explainer.png", tmp_path)
 
 
-def test_exposure(browser: Any, server: str) -> None:
+def test_exposure(browser: Any, server: str, tmp_path: Path) -> None:
     browser.get(f"{server}/exposure")
     _set(browser, "n", "5")
     _set(browser, "days", "120")
@@ -165,6 +165,15 @@ def test_exposure(browser: Any, server: str) -> None:
     cells = browser.find_elements(By.CSS_SELECTOR, "#exposure-table tbody td")
     assert cells and any(re.search(r"\d", c.text) for c in cells)
     assert "5 patients, 120 days" in browser.find_element(By.ID, "summary").text
+    # Covariates from a file on this computer: read by the browser into the form.
+    covariates = tmp_path / "covariates.csv"
+    covariates.write_text("WT,AGE\n55,30\n80,41\n101,52\n")
+    browser.find_element(By.ID, "covariates_file").send_keys(str(covariates))
+    _wait(browser).until(lambda d: "101" in d.find_element(By.ID, "covariates_csv")
+                         .get_attribute("value"))
+    _submit(browser, "exposure-form")
+    _drawn(browser, "panel-0")
+    assert "3 patients, 120 days" in browser.find_element(By.ID, "summary").text
 
 
 def test_check(browser: Any, server: str, tmp_path: Path) -> None:
