@@ -6,6 +6,7 @@ The plot functions return a :class:`ocrelisim.reports.Figure` instead of taking 
 from __future__ import annotations
 
 import os
+import warnings as _warnings
 from pathlib import Path
 
 from .reports import write
@@ -17,6 +18,10 @@ from .reports.trial import power_table as power_table
 from .reports.trial import schedule_text as schedule_text
 from .reports.trial import trial_report
 from .trials import TrialResult
+
+_warnings.warn("ocrelisim.trial_report moved to ocrelisim.reports.trial; import from there "
+               "(plot functions now return a reports.Figure)", DeprecationWarning,
+               stacklevel=2)
 
 
 def write_trial_report(result: TrialResult, out: str | os.PathLike[str]) -> list[Path]:

@@ -4,6 +4,7 @@ for the same population and seed; progress reaches the total; bad input fails be
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -153,7 +154,9 @@ def test_trial_summary_equals_run_trial() -> None:
 
 
 def test_write_trial_report_keeps_its_files(tmp_path: Path) -> None:
-    from ocrelisim.trial_report import write_trial_report
+    sys.modules.pop("ocrelisim.trial_report", None)
+    with pytest.warns(DeprecationWarning, match="moved to ocrelisim.reports.trial"):
+        from ocrelisim.trial_report import write_trial_report
 
     direct = trials.run_trial(trials.preset("oratorio"), 2, SEED, bank_size=200, workers=1)
     paths = write_trial_report(direct, tmp_path)
