@@ -181,7 +181,8 @@ def test_power_curve_equals_power_curve(tmp_path: Path) -> None:
         assert shown == ("not reached on this grid" if np.isnan(n) else f"{int(n)}")
     fig = report.figures["power"].data
     assert sorted(fig["x"].unique()) == [100.0, 200.0]
-    assert progress.calls[-1][1:] == (4, 4)
+    assert progress.calls[0] == ("B-cell bank (immune model)", 0, 4)
+    assert progress.calls[-1] == ("replicate trials", 4, 4)
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import pandas as pd
 
@@ -13,7 +13,7 @@ from ..errors import InvalidInputError
 from ..reports import Report
 from ..reports.trial import plot_power_curve, schedule_text, trial_report
 from ..trials import TrialDesign
-from ._common import Progress, load_design, stage
+from ._common import Progress, load_design
 from ._defaults import DEMO_SEED
 
 DEFAULT_BANK = 4000
@@ -50,8 +50,7 @@ def trial(design: str | TrialDesign, *, replicates: int = 200, seed: int = DEMO_
     """
     spec = load_design(design)
     result = trials.run_trial(spec, replicates, seed, bank_size=bank_size, workers=workers,
-                              scheduler=scheduler,
-                              progress=stage(progress, "replicate trials", 0, replicates))
+                              scheduler=scheduler, progress=_replicates(progress, replicates))
     report = trial_report(result)
     inputs = {**report.inputs, "design": _design_input(design, spec), "scheduler": scheduler,
               "workers": workers}
@@ -105,8 +104,7 @@ def power(design: str | TrialDesign, *, sizes: Sequence[int] = (200, 400, 800),
                                     f"({len(spec.arms)})")
         spec.with_(n=n)
     curve = trials.power_curve(spec, ns, replicates, seed, workers=workers, scheduler=scheduler,
-                               progress=stage(progress, "replicate trials", 0,
-                                              replicates * len(ns)))
+                               progress=_replicates(progress, replicates * len(ns)))
     needed = pd.DataFrame({
         "Endpoint": spec.endpoints,
         f"Smallest size with power >= {target:g}": [
@@ -124,6 +122,17 @@ def power(design: str | TrialDesign, *, sizes: Sequence[int] = (200, 400, 800),
                                     f"with Wilson 95% intervals."],
         inputs={"design": _design_input(design, spec), "sizes": ns, "replicates": replicates,
                 "seed": seed, "target": target, "scheduler": scheduler, "workers": workers})
+
+
+def _replicates(progress: Progress | None, total: int) -> Callable[[int, int], None] | None:
+    """Progress of a trial run: the B-cell bank first (no count), then the replicates."""
+    if progress is None:
+        return None
+    progress("B-cell bank (immune model)", 0, total)
+
+    def update(done: int, _total: int) -> None:
+        progress("replicate trials", done, total)
+    return update
 
 
 def _design_input(given: str | TrialDesign, spec: TrialDesign) -> str:
