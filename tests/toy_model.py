@@ -47,7 +47,7 @@ def outputs(y, p, o, n):  # type: ignore[no-untyped-def]
         o[1, ln] = y[1, ln]
 
 
-@njit(cache=True, error_model="numpy", fastmath={"contract"}, parallel=True)
+@njit(cache=True, error_model="numpy", fastmath={"contract"}, nogil=True)
 def kernel(b0, b1, run):  # type: ignore[no-untyped-def]
     engine.run_blocks(rhs, linear, outputs, b0, b1, run)
 

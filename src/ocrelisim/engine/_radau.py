@@ -47,10 +47,16 @@ def _linear_substep(linear, tau, hl, ys, ynode, active, p, gb, lb, rtol, atol, w
     inv_h = 1.0 / hl
     for i in range(active.size):
         s = active[i]
-        linear(s, tau, ys, p, gb[3], lb[3], n)
-        linear(s, tau + _RC1 * hl, ynode[0], p, gb[0], lb[0], n)
-        linear(s, tau + _RC2 * hl, ynode[1], p, gb[1], lb[1], n)
-        linear(s, tau + hl, ynode[2], p, gb[2], lb[2], n)
+        for j in range(4):  # the step start (row 3) and the three nodes: one call site
+            if j == 0:
+                tj = tau + _RC1 * hl
+            elif j == 1:
+                tj = tau + _RC2 * hl
+            elif j == 2:
+                tj = tau + hl
+            else:
+                tj = tau
+            linear(s, tj, ys if j == 3 else ynode[j], p, gb[j], lb[j], n)
         a = atol[s]
         for ln in range(n):
             y0 = ys[s, ln]

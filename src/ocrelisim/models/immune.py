@@ -23,6 +23,13 @@ producing IL-6, IL-10, GM-CSF, TNF-α). The sizes of the changes and the delay a
 assumptions, with wide variability so that bands show the uncertainty; they are not
 measurements.
 
+B-cell accuracy contract. Depleted counts sit near 0.3 cells/µL and the finest clinical
+threshold in use is 0.4 cells/µL (GAVOTTE [S52]): at the default solver settings every B-cell
+output is within relative 1e-6 *or* absolute 1e-4 cells/µL of the exact solution, whichever is
+looser (tested against scipy Radau at rtol 1e-10 in ``tests/validation/test_immune_reference.py``).
+The B-cell state's absolute tolerance is therefore 1e-5 cells/µL per step
+(:data:`B_ATOL_SCALE` times ``SolverOptions.atol``), not the 1e-9 of the drug amounts.
+
 Outputs:
 
 ========== ========== ===========================================================
@@ -65,6 +72,8 @@ from ._base import Model, given_columns, register
 if TYPE_CHECKING:
     from ..population import Population
 
+B_ATOL_SCALE = 1e4
+"""Absolute tolerance of the B-cell state, in units of ``SolverOptions.atol`` (cells/µL)."""
 N_IMMUNE_ETA = 16
 """Standard-normal draws per patient for the immune model's variability (stream key 2)."""
 STATES = (*pk.STATES, "bcells", "cd20_t", "t_delay1", "t_delay2", "igg", "igm", "iga")
@@ -260,7 +269,7 @@ def outputs(y, p, o, n):  # type: ignore[no-untyped-def]
             o[r, ln] = y[st, ln]
 
 
-@njit(cache=True, error_model="numpy", fastmath={"contract"}, parallel=True)
+@njit(cache=True, error_model="numpy", fastmath={"contract"}, nogil=True)
 def kernel(b0, b1, run):  # type: ignore[no-untyped-def]
     """Blocks b0..b1-1 of the immune model (threads over blocks)."""
     engine.run_blocks(rhs, linear, outputs, b0, b1, run)
@@ -271,8 +280,11 @@ IMMUNE_MODEL = ModelSpec(
     states=STATES,
     outputs=OUTPUTS,
     output_units=OUTPUT_UNITS,
-    # mg for amounts, cells/uL for B cells, fractions, g/L.
-    atol_scale=(1.0,) * len(STATES),
+    # mg for amounts, cells/uL for B cells, fractions, g/L. B cells: the accuracy contract
+    # (module docstring) allows 1e-4 cells/uL; 1e4 x the default atol 1e-9 = 1e-5 cells/uL
+    # per step keeps the global error below it while deep depletion (~0.3 cells/uL) no longer
+    # forces relative 1e-8 steps.
+    atol_scale=tuple(B_ATOL_SCALE if s == "bcells" else 1.0 for s in STATES),
     kernel=kernel,
     sort_column=pk.K10_INF,
     output_reads=((pk.CENTRAL,), (_B,), (_T20,), *(((_X2,),) * 7), (_B,), (_IGG,), (_IGM,),
