@@ -14,8 +14,9 @@ def _isort_key(name: str) -> tuple[int, str]:
 
 def test_all_is_sorted_and_complete():
     assert ocrelisim.__all__ == sorted(ocrelisim.__all__, key=_isort_key)
-    public = {n for n, v in vars(ocrelisim).items()
-              if not n.startswith("_") and not inspect.ismodule(v)}
+    # dir(): the names loaded on first use (PEP 562) as well as the eager ones
+    public = {n for n in dir(ocrelisim)
+              if not n.startswith("_") and not inspect.ismodule(getattr(ocrelisim, n))}
     public |= {"__version__", "trials"}  # trials: the public virtual-trial subpackage
     assert set(ocrelisim.__all__) == public
 
@@ -25,6 +26,23 @@ def test_version_and_subpackage_exports_are_real():
     # and the trials subpackage itself.
     assert ocrelisim.__version__ == importlib.metadata.version("ocrelisim")
     assert inspect.ismodule(ocrelisim.trials) and ocrelisim.trials.__name__ == "ocrelisim.trials"
+
+
+def test_every_export_loads_and_import_is_light():
+    """Each name of ``__all__`` resolves (lazily) to the object of its module; a fresh
+    ``import ocrelisim`` loads neither numba nor the trials' statistics."""
+    import subprocess
+    import sys
+
+    from ocrelisim.simulate import simulate
+    assert ocrelisim.simulate is simulate
+    for name in ocrelisim.__all__:
+        assert getattr(ocrelisim, name) is not None or name == "__version__"
+    code = ("import sys, ocrelisim; heavy = [m for m in ('numba', 'statsmodels', 'lifelines', "
+            "'dask', 'matplotlib') if m in sys.modules]; print(','.join(heavy))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == ""
 
 
 def test_disclaimer_is_exported():
