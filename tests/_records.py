@@ -1,4 +1,5 @@
-"""Shared records for the pre-dose check tests: a clean maintenance record and a first dose."""
+"""Pre-dose check records shared by the safety and web tests: a clean maintenance record and a
+first dose, and :func:`make` to vary one."""
 
 from __future__ import annotations
 

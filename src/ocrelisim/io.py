@@ -6,21 +6,25 @@ temporary file in the destination directory, flushed to disk, then renamed over 
 the complete new one, never a partial write, and a failed write leaves the old file untouched.
 
 Tables are chosen by file suffix: ``.parquet`` (Apache Parquet via pyarrow), ``.csv`` and
-``.csv.gz`` (comma-separated, gzip-compressed for ``.gz``).
+``.csv.gz`` (comma-separated, gzip-compressed for ``.gz``). Structured input files (a patient
+record, a dosing history) are read by :func:`read_structured`: JSON for ``.json``, YAML otherwise.
+pandas is imported by the table functions only, so reading a record stays light.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
-
-import pandas as pd
+from typing import TYPE_CHECKING, Literal
 
 from .errors import InvalidInputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 TableFormat = Literal["parquet", "csv"]
 
@@ -178,6 +182,8 @@ def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
     InvalidInputError
         If the file does not exist, has an unknown suffix, or cannot be parsed.
     """
+    import pandas as pd
+
     src = Path(path)
     kind = table_format(src)
     if not src.is_file():
@@ -194,3 +200,41 @@ def read_table(path: str | os.PathLike[str]) -> pd.DataFrame:
             f"table file {str(src)!r} could not be read as {kind}: {exc}; "
             f"check that the file is a valid {kind} table"
         ) from exc
+
+
+def read_structured(path: str | os.PathLike[str], what: str) -> object:
+    """The content of a JSON (``.json``) or YAML (any other suffix) file, parsed.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file.
+    what : str
+        What the file is, for messages (e.g. ``"patient file"``).
+
+    Returns
+    -------
+    object
+        Whatever the file holds (mapping, list, scalar or None); the caller validates it.
+
+    Raises
+    ------
+    InvalidInputError
+        If the file cannot be read or is not valid JSON/YAML; the message names ``what``, the
+        path and the problem (the parser's message, on one line, at most 200 characters).
+    """
+    import yaml
+
+    src = Path(path)
+    try:
+        text = src.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise InvalidInputError(f"{what} {str(src)!r} cannot be read ({why})") from None
+    is_json = src.suffix.lower() == ".json"
+    try:
+        return json.loads(text) if is_json else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        first = " ".join(str(exc).split())[:200]
+        raise InvalidInputError(f"{what} {str(src)!r} is not valid "
+                                f"{'JSON' if is_json else 'YAML'}: {first}") from None

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _safety_records import FIRST_DOSE, MAINTENANCE, Record, make
+from _records import FIRST_DOSE, MAINTENANCE, Record, make
 
 from ocrelisim._meta import DISCLAIMER
 from ocrelisim.safety import check, load_record, rule_ids, rules

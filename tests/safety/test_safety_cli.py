@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from _safety_records import MAINTENANCE, make
+from _records import MAINTENANCE, make
 from typer.testing import CliRunner
 
 from ocrelisim._meta import DISCLAIMER

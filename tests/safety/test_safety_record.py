@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _safety_records import FIRST_DOSE, MAINTENANCE, make
+from _records import FIRST_DOSE, MAINTENANCE, make
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -10,7 +10,7 @@ import time
 import numpy as np
 import pandas as pd
 import pytest
-from _web_records import MAINTENANCE, make
+from _records import MAINTENANCE, make
 from fastapi.testclient import TestClient
 
 from ocrelisim import Population, Regimen, planning, simulate

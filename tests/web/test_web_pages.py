@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from _web_records import MAINTENANCE
+from _records import MAINTENANCE
 from fastapi.testclient import TestClient
 
 from ocrelisim import planning

@@ -6,15 +6,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
-import json
 from pathlib import Path
 from typing import Any
 
 import icalendar
-import yaml
 
 from .._meta import DISCLAIMER
 from ..errors import InvalidInputError
+from ..io import read_structured
 from ._patient import PastDose, PatientPlan, Visit, check_timezone
 
 PRODID = "-//ocrelisim//treatment plan//EN"
@@ -141,15 +140,5 @@ def read_history(path: str | Path) -> tuple[PastDose, ...]:
     """Past ocrelizumab doses from a YAML or JSON file (a safety patient record, or a mapping
     or list holding ``previous_doses``)."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InvalidInputError(f"history file {str(p)!r} cannot be read ({exc.strerror})"
-                                ) from None
-    try:
-        data = json.loads(text) if p.suffix.lower() == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise InvalidInputError(f"history file {str(p)!r} is not valid "
-                                f"{'JSON' if p.suffix.lower() == '.json' else 'YAML'}: "
-                                f"{' '.join(str(exc).split())[:200]}") from None
+    data = read_structured(p, "history file")
     return parse_history(data, f"history file {p.name}")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from operator import attrgetter
 from types import MappingProxyType
 from typing import Any
 
@@ -197,42 +198,29 @@ def _iso(day: dt.date) -> str:
 
 # ---- rules, one function per id -------------------------------------------------------------
 
-def _hbsag_positive(c: _Ctx) -> _Outcome:
-    v = c.record.hbv.hbsag
-    return _yes("hbv.hbsag is positive") if v == "positive" else _no(f"hbv.hbsag is {_show(v)}")
+def _field_is(path: str, hit: str | bool) -> Callable[[_Ctx], _Outcome]:
+    """A rule that fires when the record's field ``path`` (dotted) holds ``hit``."""
+    get = attrgetter(path)
+
+    def rule(c: _Ctx) -> _Outcome:
+        v = get(c.record)
+        same = v is hit if isinstance(hit, bool) else v == hit
+        return _yes(f"{path} is {_show(hit)}") if same else _no(f"{path} is {_show(v)}")
+
+    return rule
 
 
-def _hbsag_missing(c: _Ctx) -> _Outcome:
-    v = c.record.hbv.hbsag
-    if v in (None, UNKNOWN):
-        return _yes(f"hbv.hbsag is {_state(v)}", state=_state(v))
-    return _no(f"hbv.hbsag is {_show(v)}")
+def _field_missing(path: str) -> Callable[[_Ctx], _Outcome]:
+    """A rule that fires when the record's field ``path`` (dotted) is absent or ``unknown``."""
+    get = attrgetter(path)
 
+    def rule(c: _Ctx) -> _Outcome:
+        v = get(c.record)
+        if v in (None, UNKNOWN):
+            return _yes(f"{path} is {_state(v)}", state=_state(v))
+        return _no(f"{path} is {_show(v)}")
 
-def _core_positive(c: _Ctx) -> _Outcome:
-    v = c.record.hbv.anti_hbc
-    if v == "positive":
-        return _yes("hbv.anti_hbc is positive")
-    return _no(f"hbv.anti_hbc is {_show(v)}")
-
-
-def _core_missing(c: _Ctx) -> _Outcome:
-    v = c.record.hbv.anti_hbc
-    if v in (None, UNKNOWN):
-        return _yes(f"hbv.anti_hbc is {_state(v)}", state=_state(v))
-    return _no(f"hbv.anti_hbc is {_show(v)}")
-
-
-def _infection_active(c: _Ctx) -> _Outcome:
-    v = c.record.active_infection
-    return _yes("active_infection is true") if v is True else _no(f"active_infection is {_show(v)}")
-
-
-def _infection_missing(c: _Ctx) -> _Outcome:
-    v = c.record.active_infection
-    if v is None or v == UNKNOWN:
-        return _yes(f"active_infection is {_state(v)}", state=_state(v))
-    return _no(f"active_infection is {_show(v)}")
+    return rule
 
 
 def _ig_baseline_missing(c: _Ctx) -> _Outcome:
@@ -251,18 +239,6 @@ def _igg_low(c: _Ctx) -> _Outcome:
         return _yes(f"igg_g_per_l = {igg:g} < {IGG_LLN_G_PER_L:g} g/L [S22]",
                     igg=f"{igg:g}", lln=f"{IGG_LLN_G_PER_L:g}")
     return _no(f"igg_g_per_l = {igg:g} >= {IGG_LLN_G_PER_L:g} g/L")
-
-
-def _pregnant(c: _Ctx) -> _Outcome:
-    v = c.record.pregnant
-    return _yes("pregnant is true") if v is True else _no(f"pregnant is {_show(v)}")
-
-
-def _pregnancy_missing(c: _Ctx) -> _Outcome:
-    v = c.record.pregnant
-    if v is None or v == UNKNOWN:
-        return _yes(f"pregnant is {_state(v)}", state=_state(v))
-    return _no(f"pregnant is {_show(v)}")
 
 
 def _vaccines_within(c: _Ctx, live: bool, weeks: int) -> _Outcome:
@@ -454,16 +430,16 @@ def _carryover(c: _Ctx) -> _Outcome:
 
 
 _EVALUATORS: Mapping[str, Callable[[_Ctx], _Outcome]] = MappingProxyType({
-    "HBV-SURFACE-POSITIVE": _hbsag_positive,
-    "HBV-SURFACE-MISSING": _hbsag_missing,
-    "HBV-CORE-POSITIVE": _core_positive,
-    "HBV-CORE-MISSING": _core_missing,
-    "INFECTION-ACTIVE": _infection_active,
-    "INFECTION-STATUS-MISSING": _infection_missing,
+    "HBV-SURFACE-POSITIVE": _field_is("hbv.hbsag", "positive"),
+    "HBV-SURFACE-MISSING": _field_missing("hbv.hbsag"),
+    "HBV-CORE-POSITIVE": _field_is("hbv.anti_hbc", "positive"),
+    "HBV-CORE-MISSING": _field_missing("hbv.anti_hbc"),
+    "INFECTION-ACTIVE": _field_is("active_infection", True),
+    "INFECTION-STATUS-MISSING": _field_missing("active_infection"),
     "IG-BASELINE-MISSING": _ig_baseline_missing,
     "IGG-BELOW-LLN": _igg_low,
-    "PREGNANT": _pregnant,
-    "PREGNANCY-STATUS-MISSING": _pregnancy_missing,
+    "PREGNANT": _field_is("pregnant", True),
+    "PREGNANCY-STATUS-MISSING": _field_missing("pregnant"),
     "LIVE-VACCINE-BEFORE-START": _live_before_start,
     "NONLIVE-VACCINE-BEFORE-START": _nonlive_before_start,
     "LIVE-VACCINE-ON-TREATMENT": _live_on_treatment,

@@ -14,14 +14,13 @@ Units: ``weight_kg`` is a number in kg or a string with a unit (``"70 kg"``, ``"
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -33,6 +32,7 @@ from pydantic import (
 )
 
 from ..errors import InvalidInputError
+from ..io import read_structured
 
 UNKNOWN = "unknown"
 """The literal a record uses for a test that was not done or whose result is not known."""
@@ -132,6 +132,31 @@ Reaction = Annotated[
     BeforeValidator(_word)]
 
 
+def _dose_number(value: object) -> object:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("give the dose as a number of mg")
+    return value
+
+
+def _check_label_dose(route: object, dose_mg: float) -> float:
+    if route not in ("IV", "SC"):  # the route itself failed; its own error names it
+        return dose_mg
+    allowed = IV_DOSES_MG if route == "IV" else SC_DOSES_MG
+    if dose_mg not in allowed:
+        names = " or ".join(f"{d:g} mg" for d in allowed)
+        raise ValueError(f"{dose_mg:g} mg {route} is not a label dose; {route} doses are "
+                         f"{names} [S3][S4][S6]")
+    return dose_mg
+
+
+def _on_label(value: float, info: ValidationInfo) -> float:
+    return _check_label_dose(info.data.get("route"), value)
+
+
+LabelDose = Annotated[float, BeforeValidator(_dose_number), AfterValidator(_on_label)]
+"""A dose in mg that is a label dose for the model's ``route`` (declared before ``dose_mg``)."""
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
@@ -140,18 +165,8 @@ class PlannedDose(_Strict):
     """The dose planned for ``check_date``: route, amount and, for 600 mg IV, the protocol."""
 
     route: Route
-    dose_mg: float
+    dose_mg: LabelDose
     protocol: Annotated[Literal["standard", "shorter"], BeforeValidator(_word)] = "standard"
-
-    @field_validator("dose_mg", mode="before")
-    @classmethod
-    def _number(cls, value: object) -> object:
-        return _dose_number(value)
-
-    @field_validator("dose_mg")
-    @classmethod
-    def _label_dose(cls, value: float, info: ValidationInfo) -> float:
-        return _check_label_dose(info.data.get("route"), value)
 
     @field_validator("protocol")
     @classmethod
@@ -168,18 +183,8 @@ class PreviousDose(_Strict):
 
     date: Date
     route: Route
-    dose_mg: float
+    dose_mg: LabelDose
     reaction: Reaction = None
-
-    @field_validator("dose_mg", mode="before")
-    @classmethod
-    def _number(cls, value: object) -> object:
-        return _dose_number(value)
-
-    @field_validator("dose_mg")
-    @classmethod
-    def _label_dose(cls, value: float, info: ValidationInfo) -> float:
-        return _check_label_dose(info.data.get("route"), value)
 
 
 class HBV(_Strict):
@@ -265,23 +270,6 @@ class PatientRecord(_Strict):
         return () if value is None else value
 
 
-def _dose_number(value: object) -> object:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError("give the dose as a number of mg")
-    return value
-
-
-def _check_label_dose(route: object, dose_mg: float) -> float:
-    if route not in ("IV", "SC"):  # the route itself failed; its own error names it
-        return dose_mg
-    allowed = IV_DOSES_MG if route == "IV" else SC_DOSES_MG
-    if dose_mg not in allowed:
-        names = " or ".join(f"{d:g} mg" for d in allowed)
-        raise ValueError(f"{dose_mg:g} mg {route} is not a label dose; {route} doses are "
-                         f"{names} [S3][S4][S6]")
-    return dose_mg
-
-
 def _field_name(loc: tuple[int | str, ...]) -> str:
     """``('previous_doses', 1, 'date')`` -> ``previous_doses[1].date``."""
     name = ""
@@ -364,20 +352,5 @@ def parse_record(data: object) -> PatientRecord:
 
 def load_record(path: str | Path) -> PatientRecord:
     """Read a patient record from a YAML (``.yaml``/``.yml``) or JSON (``.json``) file."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InvalidInputError(f"patient file {str(path)!r}: cannot be read ({exc.strerror})"
-                                ) from None
-    try:
-        if path.suffix.lower() == ".json":
-            data = json.loads(text)
-        else:
-            data = yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        first = " ".join(str(exc).split())
-        raise InvalidInputError(f"patient file {str(path)!r} is not valid "
-                                f"{'JSON' if path.suffix.lower() == '.json' else 'YAML'}: "
-                                f"{first}") from None
+    data = read_structured(path, "patient file")
     return parse_record(data)
