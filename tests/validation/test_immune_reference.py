@@ -1,6 +1,6 @@
 """Immune model (Dormand–Prince + Radau IIA linear states) against scipy Radau, rtol 1e-10.
 
-The whole 10-state system is written out again here in plain Python and integrated piecewise
+The whole 11-state system is written out again here in plain Python and integrated piecewise
 between dose events. Tolerance, as for the PK: max relative error <= 1e-6 where the reference
 exceeds 1e-3 of its maximum, for every output but the B cells, at the default solver settings;
 the B cells are held to their accuracy contract (relative 1e-6 or absolute 1e-4 cells/µL,
@@ -27,7 +27,7 @@ def reference(pk: np.ndarray, q: dict[str, float]) -> dict[str, np.ndarray]:
     kd = 2.0 / q["T_DELAY"]
 
     def rhs(t, y, rate):  # type: ignore[no-untyped-def]
-        d, a1, a2, b, t20, x1, x2, ig, im_, ia = y
+        d, a1, a2, b, t20, x1, x2, pc, ig, im_, ia = y
         c = a1 / v1
         e = c / (q["EC50"] + c)
         dep = 1.0 - b / q["B0"]
@@ -37,13 +37,15 @@ def reference(pk: np.ndarray, q: dict[str, float]) -> dict[str, np.ndarray]:
                 q["KOUT"] * (q["B0"] - (1.0 + q["EMAX"] * e) * b),
                 q["KT20"] * (1.0 - (1.0 + q["EMAX_T20"] * e) * t20),
                 kd * (dep - x1), kd * (x1 - x2),
-                -q["KP_IGG"] * dep * ig, -q["KP_IGM"] * dep * im_, -q["KP_IGA"] * dep * ia]
+                q["K_PC"] * (b / q["B0"] - pc),  # plasma cells renewed from B cells
+                *(q[f"KEL_{k}"] * (q[f"{k}0"] * (q[f"F_{k}"] + (1.0 - q[f"F_{k}"]) * pc) - v)
+                  for k, v in (("IGG", ig), ("IGM", im_), ("IGA", ia)))]
 
     ev = REGIMEN.events()
     cuts = sorted({0.0, float(DAYS[-1]), *map(float, ev.time)})
-    y = np.array([0, 0, 0, q["B0"], 1, 0, 0, q["IGG0"], q["IGM0"], q["IGA0"]], dtype=float)
+    y = np.array([0, 0, 0, q["B0"], 1, 0, 0, 1, q["IGG0"], q["IGM0"], q["IGA0"]], dtype=float)
     rate = 0.0
-    states = np.zeros((10, DAYS.size))
+    states = np.zeros((11, DAYS.size))
     states[:, 0] = y
     for a, b in itertools.pairwise(cuts):
         at = ev.time == a
@@ -55,7 +57,7 @@ def reference(pk: np.ndarray, q: dict[str, float]) -> dict[str, np.ndarray]:
                       args=(rate if rate > 1e-9 else 0.0,))
         states[:, inside] = s.y[:, : inside.sum()]
         y = s.y[:, -1].copy()
-    _, a1, _, b, t20, _, x2, ig, im_, ia = states
+    _, a1, _, b, t20, _, x2, _, ig, im_, ia = states
     return {"C": a1 / v1, "B": b, "CD20_T": t20, "IFNG_CD4": 1 - q["S_IFNG_CD4"] * x2,
             "TREG": 1 + q["S_TREG"] * x2, "B_CYTO": b / q["B0"], "IgG": ig, "IgM": im_,
             "IgA": ia}

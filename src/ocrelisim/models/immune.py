@@ -5,15 +5,22 @@ States (after the PK states of :mod:`ocrelisim.models.pk`; time in days)::
     dB/dt   = kout·B0 − kout·(1 + Emax·E)·B              blood CD19+ B cells, cells/µL
     dT20/dt = kt20·(1 − (1 + Emax_T20·E)·T20)            CD20+ T cells, fraction of baseline
     dX1/dt  = kd·(D − X1),  dX2/dt = kd·(X1 − X2)        T-cell programme, 2-step delay
-    dIg/dt  = −kp_Ig·D·Ig          (IgG, IgM, IgA)       immunoglobulins, g/L
+    dP/dt   = kpc·(B/B0 − P)                             B-cell-derived plasma cells
+    dIg/dt  = kel·Ig0·(f + (1 − f)·P) − kel·Ig            IgG, IgM, IgA (each its kel, f), g/L
     E = C/(EC50 + C),  D = 1 − B/B0,  kd = 2/t_delay
 
 B cells follow the indirect-response structure of the ofatumumab model [S28] (the only
 published anti-CD20 model with parameters; no ocrelizumab PD model was found), with kout, Emax and
 EC50 recalibrated to ocrelizumab data and a Hill coefficient of 1 (see
 :class:`ocrelisim.parameters.ImmuneParameters`).
-Immunoglobulins fall with cumulative B-cell depletion, calibrated to the yearly declines of
-the extension studies [S21][S22].
+Immunoglobulins turn over (elimination ``kel``, from typical serum half-lives) and are made by
+two plasma-cell pools. Long-lived plasma cells are CD20-negative and not removed by B-cell
+depletion: they keep making the share ``f`` of baseline synthesis. The rest comes from plasma
+cells renewed from B cells (``P``, a fraction of baseline, 1 untreated), which fall with B-cell
+depletion at the pool's turnover rate ``kpc`` and return with the B cells. Under sustained
+depletion each immunoglobulin therefore settles at about ``f·Ig0`` instead of falling without
+bound. ``f`` is calibrated per isotype to the week-264 declines in relapsing MS [S22] given
+``kpc`` (an assumption, see :class:`ocrelisim.parameters.ImmuneParameters`).
 
 What is measured and what is modelled. The T-cell and cytokine outputs are *indices*
 (1 = baseline). Only their directions and time points are published ([S38]–[S41]: B-cell
@@ -76,8 +83,9 @@ B_ATOL_SCALE = 1e4
 """Absolute tolerance of the B-cell state, in units of ``SolverOptions.atol`` (cells/µL)."""
 N_IMMUNE_ETA = 16
 """Standard-normal draws per patient for the immune model's variability (stream key 2)."""
-STATES = (*pk.STATES, "bcells", "cd20_t", "t_delay1", "t_delay2", "igg", "igm", "iga")
-_B, _T20, _X1, _X2, _IGG, _IGM, _IGA = range(len(pk.STATES), len(STATES))
+STATES = (*pk.STATES, "bcells", "cd20_t", "t_delay1", "t_delay2", "plasma", "igg", "igm",
+          "iga")
+_B, _T20, _X1, _X2, _PC, _IGG, _IGM, _IGA = range(len(pk.STATES), len(STATES))
 
 OUTPUTS = ("C", "B", "CD20_T", "IFNG_CD4", "IFNG_CD8", "TH17", "GMCSF_T", "TREG", "NE_CD4",
            "NE_CD8", "B_CYTO", "IgG", "IgM", "IgA")
@@ -95,22 +103,27 @@ MEASURED = {
     "NE_CD4": "direction measured (6 months, p=0.002 [S40]); size assumed",
     "NE_CD8": "direction measured (6 months, p=0.002 [S40]); size assumed",
     "B_CYTO": "direction measured (fewer cytokine-producing B cells [S40]); assumed = B/B0",
-    "IgG": "calibrated to yearly decline and share below LLN [S21][S22]",
-    "IgM": "calibrated to the week-264 decline [S22]; baseline assumed",
-    "IgA": "calibrated to the week-264 decline [S22]; baseline assumed",
+    "IgG": "calibrated to the week-264 decline [S22] and shares below LLN [S21]; the "
+           "plasma-cell turnover and half-life assumed",
+    "IgM": "calibrated to the week-264 decline [S22]; baseline, turnover and half-life assumed",
+    "IgA": "calibrated to the week-264 decline [S22]; baseline, turnover and half-life assumed",
 }
 """For each output: what is measured and what is modelled (for reports)."""
 
 # Kernel parameter rows: the 8 PK rows of pk.kernel_parameters, then these.
 _NPK = len(pk.KERNEL_PARAMS)
-(_B0, _INV_B0, _KOUT, _EMAX, _EC50, _KT20, _EMAX_T20, _KD, _KPG, _KPM, _KPA, _S_IFN4,
- _S_IFN8, _S_TH17, _S_GMCSF, _S_TREG, _S_NE4, _S_NE8) = range(_NPK, _NPK + 18)
-N_KERNEL_PARAMS = _NPK + 18
+(_B0, _INV_B0, _KOUT, _EMAX, _EC50, _KT20, _EMAX_T20, _KD, _KPC, _S_IFN4, _S_IFN8, _S_TH17,
+ _S_GMCSF, _S_TREG, _S_NE4, _S_NE8, _KELG, _KELM, _KELA, _LLPG, _LLPM, _LLPA, _BPCG, _BPCM,
+ _BPCA) = range(_NPK, _NPK + 25)
+N_KERNEL_PARAMS = _NPK + 25
+# Ig synthesis rows (g/L/day): _LLP* = kel·Ig0·f (long-lived plasma cells), _BPC* = kel·Ig0·(1-f)
+# (B-cell-derived plasma cells, times P).
 
 # Columns of the individual immune parameter table.
 PARAM_NAMES = ("B0", "KOUT", "EMAX", "EC50", "KT20", "EMAX_T20", "T_DELAY", "S_IFNG_CD4",
                "S_IFNG_CD8", "S_TH17", "S_GMCSF_T", "S_TREG", "S_NE_CD4", "S_NE_CD8", "IGG0",
-               "IGM0", "IGA0", "KP_IGG", "KP_IGM", "KP_IGA")
+               "IGM0", "IGA0", "K_PC", "KEL_IGG", "KEL_IGM", "KEL_IGA", "F_IGG", "F_IGM",
+               "F_IGA")
 
 
 def _covariate(cov: pd.DataFrame, name: str, ref: float) -> Float1D:
@@ -161,9 +174,13 @@ def individual_parameters(covariates: pd.DataFrame, eta: Float2D | None,
         "IGG0": logn("igg0", im.omega_igg0.value, 12),
         "IGM0": logn("igm0", im.omega_igm0.value, 13),
         "IGA0": logn("iga0", im.omega_iga0.value, 14),
-        "KP_IGG": np.full(n, im.kp_igg.value),
-        "KP_IGM": np.full(n, im.kp_igm.value),
-        "KP_IGA": np.full(n, im.kp_iga.value),
+        "K_PC": np.full(n, im.k_pc.value),
+        "KEL_IGG": np.full(n, im.kel_igg.value),
+        "KEL_IGM": np.full(n, im.kel_igm.value),
+        "KEL_IGA": np.full(n, im.kel_iga.value),
+        "F_IGG": np.full(n, im.f_igg.value),
+        "F_IGM": np.full(n, im.f_igm.value),
+        "F_IGA": np.full(n, im.f_iga.value),
     }
     return pd.DataFrame(cols)
 
@@ -182,9 +199,12 @@ def kernel_parameters(pk_params: Float2D, first_dose: Float1D,
     out[:, _KT20] = q["KT20"]
     out[:, _EMAX_T20] = q["EMAX_T20"]
     out[:, _KD] = 2.0 / q["T_DELAY"]
-    out[:, _KPG] = q["KP_IGG"]
-    out[:, _KPM] = q["KP_IGM"]
-    out[:, _KPA] = q["KP_IGA"]
+    out[:, _KPC] = q["K_PC"]
+    for kel, llp, bpc, ig in ((_KELG, _LLPG, _BPCG, "IGG"), (_KELM, _LLPM, _BPCM, "IGM"),
+                              (_KELA, _LLPA, _BPCA, "IGA")):
+        out[:, kel] = q[f"KEL_{ig}"]
+        out[:, llp] = q[f"KEL_{ig}"] * q[f"{ig}0"] * q[f"F_{ig}"]
+        out[:, bpc] = q[f"KEL_{ig}"] * q[f"{ig}0"] * (1.0 - q[f"F_{ig}"])
     for row, name in ((_S_IFN4, "S_IFNG_CD4"), (_S_IFN8, "S_IFNG_CD8"), (_S_TH17, "S_TH17"),
                       (_S_GMCSF, "S_GMCSF_T"), (_S_TREG, "S_TREG"), (_S_NE4, "S_NE_CD4"),
                       (_S_NE8, "S_NE_CD8")):
@@ -193,11 +213,13 @@ def kernel_parameters(pk_params: Float2D, first_dose: Float1D,
 
 
 def initial_states(individual: pd.DataFrame) -> Float2D:
-    """No drug; B cells at baseline; indices at 1 or 0 (delays); Ig at baseline."""
+    """No drug; B cells and plasma cells at baseline; indices at 1 or 0 (delays); Ig at
+    baseline."""
     n = len(individual)
     y0 = np.zeros((n, len(STATES)))
     y0[:, _B] = individual["B0"].to_numpy(dtype=np.float64)
     y0[:, _T20] = 1.0
+    y0[:, _PC] = 1.0
     y0[:, _IGG] = individual["IGG0"].to_numpy(dtype=np.float64)
     y0[:, _IGM] = individual["IGM0"].to_numpy(dtype=np.float64)
     y0[:, _IGA] = individual["IGA0"].to_numpy(dtype=np.float64)
@@ -239,11 +261,20 @@ def linear(s, t, y, p, g, lam, n):  # type: ignore[no-untyped-def]
         for ln in range(n):
             g[ln] = p[_KD, ln] * y[_X1, ln]
             lam[ln] = p[_KD, ln]
-    else:  # immunoglobulins: loss proportional to B-cell depletion
-        row = _KPG if s == _IGG else (_KPM if s == _IGM else _KPA)
+    elif s == _PC:  # B-cell-derived plasma cells follow B/B0 with the pool's turnover
         for ln in range(n):
-            g[ln] = 0.0
-            lam[ln] = p[row, ln] * (1.0 - y[_B, ln] * p[_INV_B0, ln])
+            g[ln] = p[_KPC, ln] * y[_B, ln] * p[_INV_B0, ln]
+            lam[ln] = p[_KPC, ln]
+    else:  # immunoglobulins: long-lived plus B-cell-derived synthesis, first-order loss
+        if s == _IGG:
+            kel, llp, bpc = _KELG, _LLPG, _BPCG
+        elif s == _IGM:
+            kel, llp, bpc = _KELM, _LLPM, _BPCM
+        else:
+            kel, llp, bpc = _KELA, _LLPA, _BPCA
+        for ln in range(n):
+            g[ln] = p[llp, ln] + p[bpc, ln] * y[_PC, ln]
+            lam[ln] = p[kel, ln]
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"}, inline="always")
@@ -291,13 +322,14 @@ IMMUNE_MODEL = ModelSpec(
                   (_IGA,)),
     uniform_column=pk.KDES,
     n_explicit=len(pk.STATES),
-    # B, T20: drug in the central compartment; X1: B; X2: X1; IgG, IgM, IgA: B (see linear()).
-    linear_reads=((pk.CENTRAL,), (pk.CENTRAL,), (_B,), (_X1,), (_B,), (_B,), (_B,)),
+    # B, T20: drug in the central compartment; X1: B; X2: X1; P: B; IgG, IgM, IgA: P (see
+    # linear()).
+    linear_reads=((pk.CENTRAL,), (pk.CENTRAL,), (_B,), (_X1,), (_B,), (_PC,), (_PC,), (_PC,)),
 )
 
 
 UNITS = ("cells/uL", "1/day", "1", "mg/L", "1/day", "1", "day", "1", "1", "1", "1", "1", "1",
-         "1", "g/L", "g/L", "g/L", "1/day", "1/day", "1/day")
+         "1", "g/L", "g/L", "g/L", "1/day", "1/day", "1/day", "1/day", "1", "1", "1")
 """Units of :data:`PARAM_NAMES`."""
 
 
