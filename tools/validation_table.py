@@ -380,6 +380,7 @@ class Figure:
     ok: Callable[[Results], bool]
     test: str = ""                 # the test that checks it ("" for held-out figures only)
     held_out: bool = False         # set aside in issue 12, before any re-fit
+    why: str = ""                  # the known reason, shown when the figure is missed
 
 
 def pct(key: str, digits: int = 1) -> Callable[[Results], str]:
@@ -492,15 +493,19 @@ def figures() -> list[Figure]:
     add(Figure("Non-depleters (≥ LLN on day 14)", "[S63]", "4/224 (1.7%)", "prediction",
                "none", "0.5-4.5% (exact binomial 95%)", pct("day14_share_at_or_above_lln"),
                between("day14_share_at_or_above_lln", 0.005, 0.045),
-               TI + "test_non_depleters_keep_normal_counts"))
+               TI + "test_non_depleters_keep_normal_counts",
+               why="the model has no non-depleter subgroup (issue 12 item 1)"))
     add(Figure("Rolfes: still depleted (< LLN) at the next dose, standard interval", "[S32]",
                "82.6% (n = 202)", "prediction", "none", "±5.3 points (95% binomial)",
                pct("rolfes_std"), within("rolfes_std", 0.826, 0.053),
-               TI + "test_extended_interval_depletion_share_as_in_rolfes"))
+               TI + "test_extended_interval_depletion_share_as_in_rolfes",
+               why="one kout sets when and how fast B cells return: nearly everyone is still "
+                   "depleted at 6 months (B-cell return, issue 12 item 1)"))
     add(Figure("Rolfes: still depleted at the next dose, extended (+8.68 wk)", "[S32]",
                "83.3% (n = 116)", "prediction", "none", "±6.8 points (95% binomial)",
                pct("rolfes_eid"), within("rolfes_eid", 0.833, 0.068),
-               TI + "test_extended_interval_depletion_share_as_in_rolfes"))
+               TI + "test_extended_interval_depletion_share_as_in_rolfes",
+               why="as above (issue 12 item 1)"))
     add(Figure("Rolfes: standard minus extended", "[S32]", "−0.7 points", "prediction", "none",
                "±8.6 points", lambda r: f"{100 * r['rolfes_diff']:+.1f} points",
                within("rolfes_diff", -0.007, 0.086),
@@ -562,7 +567,9 @@ def figures() -> list[Figure]:
                    f"{100 * pub:.1f}%", "prediction", "none",
                    f"±{100 * tol:.1f} points (95% binomial, n = 488)",
                    pct(f"PPMS_IgG_below_lln_w{w}"), within(f"PPMS_IgG_below_lln_w{w}", pub, tol),
-                   TI + f"test_igg_below_lln_share_week_{w}_ppms"))
+                   TI + f"test_igg_below_lln_share_week_{w}_ppms",
+                   why="the IgG baseline and decline are those fitted to RMS (7.7% at week "
+                       "312); no PPMS baseline IgG in the dossier"))
     # held out (issue 12 item 7): PPMS declines, long-term IgG, real-world slopes
     for name, pub, tol in (("IgG", -16.9, 2.0), ("IgA", -20.5, 2.5), ("IgM", -56.3, 4.0)):
         add(Figure(f"PPMS {name} change, baseline to week 264 (a sub-population)", "[S22]",
@@ -725,7 +732,17 @@ def figures() -> list[Figure]:
                "stand-in for the composite)", "[S52]", "0.95 (0.76-1.18)", "prediction", "none",
                "inside the published 95% CI", num("gavotte_cdp12_hr", ".2f"),
                between("gavotte_cdp12_hr", 0.76, 1.18), held_out=True))
-    return f
+    why = {
+        "Share of patient-years with IgA": "baseline IgA (2.0 g/L, SD of log 0.40) is an "
+        "assumption (no IgA baseline in the dossier): too few patients start near the LLN",
+        "PROMISE placebo": "progression is a constant-rate process fitted to ORATORIO's placebo "
+        "arm, the same for every PPMS population (disability structure, issue 12 item 3)",
+        "ORATORIO extension": "progression keeps ORATORIO's constant rate for 6 years, does not "
+        "depend on EDSS or age, and the published shares are Kaplan-Meier estimates with "
+        "switching the model reads at week 120 (issue 12 items 3-5)",
+    }
+    return [dataclasses.replace(x, why=next((w for k, w in why.items() if x.what.startswith(k)),
+                                            x.why)) for x in f]
 
 
 def _needed(figs: list[Figure], results: Results) -> None:
@@ -820,7 +837,7 @@ def render(figs: list[Figure], results: Results, meta: dict[str, Any]) -> str:
                   "|---|---|---|---|---|---|---|---|"]
         for f in sel:
             test = f"`{f.test.split('::')[1]}`" if f.test else "—"
-            res = "pass" if f.ok(results) else "**FAIL**"
+            res = "pass" if f.ok(results) else "**FAIL**" + (f": {f.why}" if f.why else "")
             lines.append("| " + " | ".join(_cell(x) for x in (
                 f.what, f.source, f.published, f.show(results), f.fits, f.tolerance, res,
                 test)) + " |")
