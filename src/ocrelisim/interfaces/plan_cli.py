@@ -11,17 +11,20 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from .. import planning
 from .._meta import DISCLAIMER
 from ..errors import InvalidInputError, OcrelisimError
 from ..io import atomic_write
+
+if TYPE_CHECKING:  # planning (OR-Tools, SimPy, icalendar) and pandas load when a command runs
+    import pandas as pd
+
+    from .. import planning
 
 plan_app = typer.Typer(
     name="plan",
@@ -86,6 +89,8 @@ def _write(path: Path, data: bytes | str) -> Path:
 
 
 def _print_frame(console: Console, frame: pd.DataFrame, title: str) -> None:
+    import pandas as pd
+
     table = Table(title=title, title_justify="left", show_lines=False)
     for col in frame.columns:
         table.add_column(str(col), overflow="fold")
@@ -136,6 +141,8 @@ def patient_cmd(
                        ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
 ) -> None:
+    from .. import planning
+
     with _user_errors():
         if interval not in ("months", "24w"):
             raise InvalidInputError(f"--interval {interval!r}; use months or 24w")
@@ -166,6 +173,7 @@ def patient_cmd(
 
 def _export_plan(plan: planning.PatientPlan, ics: Path | None, csv: Path | None,
                  html: Path | None) -> list[Path]:
+    from .. import planning
     from ..reports import to_html
     from ..reports.plan import patient_report
 
@@ -235,6 +243,8 @@ def day_cmd(
         help="Draw infusion reactions from the safety model (for --n).")] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
+    from .. import planning
+
     with _user_errors():
         if n is not None and n < 1:
             raise InvalidInputError(f"--n {n}: give a number of visits >= 1")
@@ -307,6 +317,8 @@ def clinic_cmd(
     out: Annotated[Path | None, typer.Option(help="Write the HTML report, Gantt chart and "
                                                   "CSVs here.")] = None,
 ) -> None:
+    from .. import planning
+
     with _user_errors():
         opt = planning.ClinicOptions(chairs=chairs, nurses=nurses, infusions_per_nurse=per_nurse,
                                      opens=_clock("--opens", opens),

@@ -10,14 +10,16 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
-import pandas as pd
 
 from ..errors import RegimenError
 from ._doses import _REL_TOL, CMT_CENTRAL, CMT_DEPOT, Dose, IVInfusion, SCInjection
 from ._regimen import Regimen
+
+if TYPE_CHECKING:  # pandas loads when a NONMEM table is read or written, not on import
+    import pandas as pd
 
 _NUMERIC = ("ID", "TIME", "EVID", "AMT", "RATE", "DUR", "CMT", "II", "ADDL", "SS")
 _RESERVED = frozenset((*_NUMERIC, "MDV", "DV", "DATE", "DAT1", "DAT2", "DAT3", "PCMT", "CALL",
@@ -61,6 +63,8 @@ def read_nonmem(df: pd.DataFrame) -> NonmemData:
     RegimenError
         A missing or malformed column (named), or a subject whose doses are invalid.
     """
+    import pandas as pd
+
     rec = _records(df, require_id=True)
     ids = rec["ID"].to_numpy()
     if int(np.count_nonzero(ids[1:] != ids[:-1])) + 1 != len(pd.unique(ids)):
@@ -78,6 +82,8 @@ def read_nonmem(df: pd.DataFrame) -> NonmemData:
 
 def to_nonmem(doses: Iterable[Dose], id: int | str = 1) -> pd.DataFrame:
     """NONMEM dose records of ``doses`` (see :meth:`Regimen.to_nonmem`)."""
+    import pandas as pd
+
     rows: list[tuple[float, float, float, float, int]] = []
     for d in doses:
         if isinstance(d, SCInjection):
@@ -105,6 +111,8 @@ def from_nonmem(df: pd.DataFrame) -> Regimen:
 
 def _records(df: pd.DataFrame, require_id: bool) -> pd.DataFrame:
     """Validated copy of NONMEM records: upper-case names, numeric NONMEM columns."""
+    import pandas as pd
+
     if not isinstance(df, pd.DataFrame):
         raise RegimenError(f"NONMEM data must be a pandas DataFrame, got {type(df).__name__}; "
                            f"read the file with pandas.read_csv first")
@@ -145,6 +153,8 @@ def _records(df: pd.DataFrame, require_id: bool) -> pd.DataFrame:
 
 def _numeric(s: pd.Series, name: str) -> pd.Series:
     """Column as float; NONMEM's '.' reads as missing; anything else non-numeric is an error."""
+    import pandas as pd
+
     if not pd.api.types.is_numeric_dtype(s):
         s = s.where(s.astype(str).str.strip() != ".", None)
     out = pd.to_numeric(s, errors="coerce").astype(float)

@@ -10,10 +10,9 @@ import operator
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import pairwise
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from .._types import Float1D
 from ..errors import RegimenError
@@ -37,6 +36,9 @@ from ._doses import (
     _time,
 )
 from ._text import parse_doses, to_text
+
+if TYPE_CHECKING:  # pandas loads when a table is made, not on import
+    import pandas as pd
 
 PRESETS = {
     "iv": "label IV: 300 mg on days 0 and 14, then 600 mg every 24 weeks from day 168 [S3][S4]",
@@ -245,6 +247,8 @@ class Regimen:
 
     def table(self) -> pd.DataFrame:
         """One row per dose: dose, day, route, amount_mg, kind, duration_h, end_day, n_steps."""
+        import pandas as pd
+
         return pd.DataFrame(
             [(i, d.time, d.route, d.amount, d.kind, d.duration * HOURS_PER_DAY, d.end,
               len(d.steps) if isinstance(d, IVInfusion) else 0) for i, d in enumerate(self)],

@@ -12,15 +12,18 @@ not clinical advice.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 
 from .._types import Float1D, Float2D, RngLike, as_generator
 from ..errors import InvalidInputError
 from ..units import DAYS_PER_YEAR
 from .parameters import INFECTIONS, InfectionParameters
+
+if TYPE_CHECKING:  # pandas loads when infections are drawn (the CLI's help stays light)
+    import pandas as pd
 
 DISEASES = ("RMS", "PPMS")
 EVENT_COLUMNS = ("patient", "day", "serious", "igg_below_lln")
@@ -86,6 +89,8 @@ def sample_infections(times: npt.ArrayLike, igg: npt.ArrayLike,
     InvalidInputError
         Bad grid, shapes, IgG values or disease.
     """
+    import pandas as pd
+
     t, g = _grid(times, igg)
     gen = as_generator(rng)
     dt_years = np.diff(t) / DAYS_PER_YEAR

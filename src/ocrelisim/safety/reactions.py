@@ -43,16 +43,18 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-import pandas as pd
 
 from .._types import Bool1D, Float1D, RngLike, as_generator
 from ..errors import InvalidInputError
 from ..regimens import SHORT_RATES_600, IVInfusion
 from ..units import MINUTES_PER_DAY
 from .parameters import REACTIONS, ReactionParameters
+
+if TYPE_CHECKING:  # pandas loads when reactions are drawn (the CLI's help stays light)
+    import pandas as pd
 
 SYMPTOMS = (
     # The label's list [S19][S67]; the 4 most common first [S18].
@@ -233,6 +235,8 @@ def _sc_rows(visit: Visit, n: int, rng: np.random.Generator,
 
 
 def _table(visit: Visit, rows: dict[str, np.ndarray], patients: np.ndarray) -> pd.DataFrame:
+    import pandas as pd
+
     n = patients.size
     planned = visit.planned_minutes
     data = {
@@ -307,6 +311,8 @@ def sample_course_reactions(visits: Sequence[Visit], n: int, rng: RngLike = None
     frailty = gen.normal(0.0, params.irr_frailty_sd.value, size=n)
     tables = [sample_infusion_reactions(v, n, gen, frailty=frailty, params=params)
               for v in visits]  # a loop over visits, vectorised over patients
+    import pandas as pd
+
     return pd.concat(tables, ignore_index=True)
 
 
