@@ -53,12 +53,28 @@ def _words(output: str) -> str:
     return " ".join(output.replace("│", " ").split())
 
 
-@pytest.mark.parametrize("command", [[], ["demo"], ["simulate"], ["regimen"], ["immune"], ["trial"],
-                                     ["power"]])
+@pytest.mark.parametrize("command", [
+    [], ["demo"], ["simulate"], ["regimen"], ["immune"], ["trial"], ["power"],
+    ["safety"], ["safety", "check"], ["safety", "simulate"],
+    ["plan"], ["plan", "patient"], ["plan", "day"], ["plan", "clinic"], ["serve"]])
 def test_every_help_text_carries_the_disclaimer(command: list[str]) -> None:
     code, out = _invoke(*command, "--help")
     assert code == 0
     assert DISCLAIMER in _words(out)
+
+
+def test_cli_import_is_light() -> None:
+    """The help needs none of the heavy libraries: they load when a command runs."""
+    import subprocess
+    import sys
+
+    heavy = ("pandas", "numba", "scipy", "matplotlib", "ortools", "simpy", "icalendar",
+             "fastapi", "uvicorn", "statsmodels", "lifelines", "dask")
+    code = ("import sys, ocrelisim.interfaces.cli; "
+            f"print(','.join(m for m in {heavy!r} if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == ""
 
 
 def test_version() -> None:

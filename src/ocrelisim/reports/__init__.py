@@ -22,6 +22,9 @@ from .immune import immune_table as immune_table
 from .immune import plot_bcells as plot_bcells
 from .immune import plot_immune as plot_immune
 from .immune import repletion_table as repletion_table
+from .safety import format_infusion_table as format_infusion_table
+from .safety import infusion_table as infusion_table
+from .safety import plot_safety as plot_safety
 from .trial import design_table as design_table
 from .trial import estimates_table as estimates_table
 from .trial import plot_power_curve as plot_power_curve
@@ -39,11 +42,14 @@ __all__ = [
     "exposure_table",
     "figure_png",
     "format_exposure_table",
+    "format_infusion_table",
     "immune_table",
+    "infusion_table",
     "plot_bcells",
     "plot_concentration",
     "plot_immune",
     "plot_power_curve",
+    "plot_safety",
     "plot_trial",
     "power_table",
     "repletion_table",
