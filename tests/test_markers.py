@@ -9,7 +9,8 @@ Rules, read from the test files' source (no test is run or imported):
 - A marked test anywhere under ``tests`` names a key and states ``Source:``, ``Published:``,
   ``Tolerance:`` and ``Fits:`` in its docstring. ``Fits:`` names, for a calibration, the fitted
   parameters in double backticks, each a field of a parameter spec in
-  :mod:`ocrelisim.parameters`; for a prediction it begins with ``none``.
+  :mod:`ocrelisim.parameters` or :mod:`ocrelisim.safety.parameters`; for a prediction it
+  begins with ``none``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from ocrelisim import parameters
+from ocrelisim.safety import parameters as safety_parameters
 
 TESTS = Path(__file__).parent
 ROOT = TESTS.parent
@@ -73,12 +75,17 @@ def scan(source: str, name: str) -> list[Found]:
     return found
 
 
+SPEC_MODULES = (parameters, safety_parameters)
+"""Modules whose parameter specs (dataclasses of Parameter fields) a calibration may fit."""
+
+
 def _known_parameters() -> set[str]:
     names: set[str] = set()
-    for obj in vars(parameters).values():
-        if (isinstance(obj, type) and dataclasses.is_dataclass(obj)
-                and obj is not parameters.Parameter):
-            names |= {f.name for f in dataclasses.fields(obj)}
+    for module in SPEC_MODULES:
+        for obj in vars(module).values():
+            if (isinstance(obj, type) and dataclasses.is_dataclass(obj)
+                    and obj is not parameters.Parameter):
+                names |= {f.name for f in dataclasses.fields(obj)}
     return names
 
 
@@ -103,7 +110,8 @@ def problems(found: Found, validation: bool, known: set[str]) -> list[str]:
         named = re.findall(r"``(\w+)``", fits)
         if not named:
             out.append(f"{found.where}: 'Fits:' names no parameter in double backticks")
-        out += [f"{found.where}: 'Fits:' names {n!r}, not a parameter in ocrelisim.parameters"
+        out += [f"{found.where}: 'Fits:' names {n!r}, not a parameter of a spec in "
+                f"{', '.join(m.__name__ for m in SPEC_MODULES)}"
                 for n in named if n not in known]
     return out
 
@@ -195,3 +203,12 @@ def test_the_check_accepts_good_marking() -> None:
     assert problems(found["test_good"], True, known) == []
     assert problems(found["test_no_source"], True, known) == []
     assert {"kout", "f_sc", "imax_pira", "age_mean"} <= known
+    assert {"irr_intercept", "sc_p_local", "si_rr_low_igg", "nsi_rate"} <= known  # safety specs
+
+
+def test_the_safety_calibrations_are_marked() -> None:
+    """The safety model's published-figure tests are seen by the check (not only validation)."""
+    marked = [f for f, _ in _all_tests() if f.where.startswith("tests/safety/")
+              and f.marks & set(KINDS)]
+    kinds = {k: sum(k in f.marks for f in marked) for k in KINDS}
+    assert kinds["calibration"] >= 10 and kinds["prediction"] >= 1, kinds

@@ -23,6 +23,7 @@ def _igg(n: int, low_share: float, seed: int) -> np.ndarray:
 
 
 @pytest.mark.parametrize("disease, published, tol", [("RMS", 1.50, 0.08), ("PPMS", 3.70, 0.15)])
+@pytest.mark.calibration
 def test_serious_infection_rate_by_ms_type(disease: str, published: float, tol: float) -> None:
     """Calibration. Source: [S75] 6,155 patients, 13 trials, up to 14 years. Published: serious
     infections 1.50 (RMS) and 3.70 (progressive MS) per 100 PY. Tolerance: ±0.08 / ±0.15 per
@@ -35,6 +36,7 @@ def test_serious_infection_rate_by_ms_type(disease: str, published: float, tol: 
     assert abs(rates["serious_per_100py"] - published) <= tol
 
 
+@pytest.mark.calibration
 def test_serious_infections_by_igg_episode() -> None:
     """Calibration. Source: [S74] OPERA/ORATORIO and OLEs, N = 2,092. Published: 5.68 (IgG <
     LLN) vs 2.16 (>= LLN) serious infections per 100 PY, ratio 2.63. Tolerance: ±0.25 on the
@@ -45,6 +47,7 @@ def test_serious_infections_by_igg_episode() -> None:
     assert abs(ratio - 5.68 / 2.16) <= 0.25
 
 
+@pytest.mark.calibration
 def test_non_serious_infection_rate() -> None:
     """Calibration. Source: [S20] all exposure, 18,218 PY. Published: infections 76.2 and
     serious infections 2.01 per 100 PY (non-serious 74.19, derived). Tolerance: ±1.0 per 100 PY
