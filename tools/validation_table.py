@@ -242,6 +242,65 @@ def run_demographics() -> Results:
     return out
 
 
+def run_safety() -> Results:
+    """Reactions and infections, with the settings of tests/safety (fixed seeds)."""
+    from ocrelisim.safety.infections import rates_per_100py, sample_infections
+    from ocrelisim.safety.parameters import REACTIONS
+    from ocrelisim.safety.reactions import (
+        Visit,
+        label_course,
+        sample_course_reactions,
+        sample_infusion_reactions,
+    )
+
+    def share_any(table: Any, column: str = "irr") -> float:
+        return float(table.groupby("patient")[column].any().mean())
+
+    out: Results = {
+        "irr_opera": share_any(sample_course_reactions(label_course(4), 100_000, rng=11)),
+        "irr_oratorio": share_any(sample_course_reactions(
+            [Visit(k, 300.0) for k in range(1, 13)], 100_000, rng=12)),
+        "irr_serious": share_any(sample_course_reactions(label_course(4), 300_000, rng=18),
+                                 "serious"),
+        "irr_per_100py": float(sample_course_reactions(label_course(7), 100_000, rng=13)["irr"]
+                               .sum() / (100_000 * 18218.0 / 5680.0) * 100.0),
+    }
+    frailty = np.random.default_rng(14).normal(0.0, REACTIONS.irr_frailty_sd.value, 400_000)
+    std = sample_infusion_reactions(Visit(3, 600.0), 400_000, 15, frailty=frailty)["irr"].mean()
+    short = sample_infusion_reactions(Visit(3, 600.0, protocol="shorter"), 400_000, 15,
+                                      frailty=frailty)["irr"].mean()
+    out["irr_or_shorter"] = float((short / (1 - short)) / (std / (1 - std)))
+    for protocol in ("standard", "shorter"):
+        t = sample_infusion_reactions(Visit(3, 600.0, protocol=protocol), 400_000, 16)
+        out[f"irr_managed_{protocol}"] = float(t.loc[t["irr"], "action"].ne("none").mean())
+    t = sample_infusion_reactions(Visit(3, 600.0), 400_000, 17)
+    out["irr_severe_share"] = float((t.loc[t["irr"], "grade"] == 3).mean())
+    sc = sample_course_reactions([Visit(k, 920.0, route="SC") for k in range(1, 5)], 100_000,
+                                 rng=19)
+    out["sc_local"], out["sc_systemic"] = share_any(sc, "local"), share_any(sc, "systemic")
+    out["irr_infusion3"] = float(
+        sample_infusion_reactions(Visit(3, 600.0), 100_000, 20)["irr"].mean())
+    # infections (tests/safety/test_safety_infections.py): IgG 8 g/L, 4 g/L on random months
+    times = np.linspace(0.0, 10 * 365.25, 10 * 12 + 1)
+
+    def igg(n: int, low: float, seed: int) -> np.ndarray:
+        rng = np.random.default_rng(seed)
+        return np.where(rng.random((n, times.size)) < low, 4.0, 8.0)
+    low_share = 352.0 / (352.0 + 11174.0)
+    for d in ("RMS", "PPMS"):
+        g = igg(20_000, low_share, 1)
+        out[f"si_{d}"] = float(rates_per_100py(sample_infections(times, g, d, rng=2), times,
+                                               g)["serious_per_100py"])
+    g = igg(20_000, 0.2, 3)
+    r = rates_per_100py(sample_infections(times, g, "RMS", rng=4), times, g)
+    out["si_ratio_low_igg"] = float(r["serious_below_lln_per_100py"]
+                                    / r["serious_at_or_above_lln_per_100py"])
+    g = igg(2_000, 0.0, 5)
+    out["nsi_per_100py"] = float(rates_per_100py(sample_infections(times, g, "RMS", rng=6),
+                                                 times, g)["non_serious_per_100py"])
+    return out
+
+
 def _summary(design: TrialDesign, replicates: int, **kw: Any) -> Any:
     res = trials.run_trial(design, replicates, TRIAL_SEED, workers=1, **kw)
     return res.summary()
@@ -360,7 +419,8 @@ RUNS: dict[str, Callable[[], Results]] = {
     f.__name__.removeprefix("run_"): f for f in (
         run_repletion, run_gavotte, run_rolfes, run_sc_iv_depletion, run_tcells, run_ig,
         run_ig_long, run_ig_sensitivity, run_sc_gmr, run_demographics, run_trials_presets,
-        run_higher_dose, run_eid, run_phase2, run_ppms_placebo, run_oratorio_ole, run_gavotte_hr)}
+        run_higher_dose, run_eid, run_safety, run_phase2, run_ppms_placebo, run_oratorio_ole,
+        run_gavotte_hr)}
 
 
 # -- the figures -------------------------------------------------------------------------
@@ -575,21 +635,23 @@ def figures() -> list[Figure]:
         add(Figure(f"PPMS {name} change, baseline to week 264 (a sub-population)", "[S22]",
                    f"{pub}%", "prediction", "none", f"±{tol} points (as for RMS)",
                    num(f"PPMS_{name}_change_w264_pct", ".1f", "%"),
-                   within(f"PPMS_{name}_change_w264_pct", pub, tol), held_out=True))
+                   within(f"PPMS_{name}_change_w264_pct", pub, tol),
+                   TI + "test_ig_decline_at_week_264_in_ppms", held_out=True))
     add(Figure("IgG ≥ LLN up to 7 years (lowest share over weeks 0-365)", "[S21]",
                "> 90% of patients", "prediction", "none", "> 90%",
                pct("IgG_normal_min_to_7y"), lambda r: r["IgG_normal_min_to_7y"] > 0.90,
-               held_out=True))
+               TI + "test_igg_stays_normal_over_7_and_12_years", held_out=True))
     add(Figure("IgG ≥ LLN over 12 years (lowest share over weeks 0-626)", "[S21]",
                "> 85% of patients", "prediction", "none", "> 85%",
                pct("IgG_normal_min_to_12y"), lambda r: r["IgG_normal_min_to_12y"] > 0.85,
-               held_out=True))
+               TI + "test_igg_stays_normal_over_7_and_12_years", held_out=True))
     for name, pub, tol in (("IgG", -0.38, 0.19), ("IgM", -0.22, 0.11), ("IgA", -0.03, 0.10)):
         add(Figure(f"Real-world {name} change per year (152 patients, mean 2.7 y)", "[S77]",
                    f"{pub} g/L/year", "prediction", "none",
                    f"±{tol} g/L/year (no interval published; our choice)",
                    num(f"RMS_{name}_gl_per_year_2_7y", "+.3f", " g/L/y"),
-                   within(f"RMS_{name}_gl_per_year_2_7y", pub, tol), held_out=True))
+                   within(f"RMS_{name}_gl_per_year_2_7y", pub, tol),
+                   TI + "test_real_world_ig_change_per_year", held_out=True))
     for name, below, total in (("IgG", 352.0, 352.0 + 11174.0), ("IgM", 2573.0, 2573.0 + 8954.0),
                                ("IgA", 351.0, 351.0 + 11164.0)):
         share = below / total
@@ -604,7 +666,59 @@ def figures() -> list[Figure]:
                    "are not independent; our choice)",
                    lambda r, py=py: f"{100 * py(r):.1f}%",
                    lambda r, py=py, share=share: abs(py(r) / share - 1.0) <= 0.30,
-                   held_out=True))
+                   TI + "test_patient_years_below_lln", held_out=True))
+    # -- safety: reactions and infections ------------------------------------------------------
+    TR = "tests/safety/test_safety_reactions.py::"
+    TF = "tests/safety/test_safety_infections.py::"
+    irr_fits = "irr_intercept, irr_first_extra, irr_frailty_sd (jointly, three figures)"
+    for key, what, src, pub, target, tol, fits, test in (
+            ("irr_opera", "OPERA: patients with ≥ 1 IRR over 96 weeks", "[S18]", "34.3%", 0.343,
+             0.006, irr_fits, "test_opera_share_of_patients_with_an_irr"),
+            ("irr_oratorio", "ORATORIO: patients with ≥ 1 IRR (12 infusions assumed)", "[S18]",
+             "39.9%", 0.399, 0.006, irr_fits, "test_oratorio_share_of_patients_with_an_irr"),
+            ("irr_serious", "Patients with a serious IRR (OPERA course)", "[S19]", "0.3%",
+             0.003, 0.0004, "p_serious_if_severe", "test_share_of_patients_with_a_serious_irr"),
+            ("irr_severe_share", "Severe share of IRRs (ENSEMBLE PLUS)", "[S15]",
+             "2/138 (1.45%)", 2 / 138, 0.003, "p_severe", "test_severe_share_of_irrs"),
+            ("sc_local", "OCARINA I: patients with a local injection reaction", "[S11]",
+             "77.9%", 0.779, 0.006, "sc_p_local", "test_sc_injection_reaction_shares"),
+            ("sc_systemic", "OCARINA I: patients with a systemic injection reaction", "[S11]",
+             "23.7%", 0.237, 0.006, "sc_p_systemic", "test_sc_injection_reaction_shares")):
+        add(Figure(what, src, pub, "calibration", fits, f"±{100 * tol:.2g} points",
+                   pct(key, 2), within(key, target, tol), TR + test))
+    add(Figure("All-exposure IRRs per 100 patient-years (8 label infusions)", "[S20]",
+               "25.9 (25.1-26.6)", "calibration", irr_fits, "±0.7",
+               num("irr_per_100py", ".2f"), within("irr_per_100py", 25.9, 0.7),
+               TR + "test_all_exposure_irr_rate_per_100_patient_years"))
+    or_pub = (0.246 / 0.754) / (0.231 / 0.769)
+    add(Figure("ENSEMBLE PLUS: IRR odds ratio, 2 h vs 3.5 h infusion", "[S15]",
+               f"24.6% vs 23.1% (OR {or_pub:.3f})", "calibration", "irr_log_or_shorter", "±0.02",
+               num("irr_or_shorter", ".3f"), within("irr_or_shorter", or_pub, 0.02),
+               TR + "test_shorter_infusion_odds_ratio_matches_ensemble_plus"))
+    for protocol, slowed, irr in (("standard", 4.8, 23.1), ("shorter", 8.7, 24.6)):
+        add(Figure(f"ENSEMBLE PLUS: IRRs slowed or interrupted, {protocol} infusion", "[S15]",
+                   f"{slowed}% of patients of {irr}% with an IRR ({slowed / irr:.1%})",
+                   "calibration", f"p_during_{protocol}", "±1 point",
+                   pct(f"irr_managed_{protocol}"),
+                   within(f"irr_managed_{protocol}", slowed / irr, 0.01),
+                   TR + "test_share_of_irrs_slowed_or_interrupted"))
+    add(Figure("ENSEMBLE PLUS: patients with an IRR at the first randomised 600 mg dose",
+               "[S15]", "23.1%", "prediction", "none", "±2 points", pct("irr_infusion3"),
+               within("irr_infusion3", 0.231, 0.02), TR + "test_ensemble_plus_per_infusion_rate",
+               why="fitting it instead gives 57.8 IRRs per 100 PY against 25.9 [S20] (see the "
+                   "reactions module)"))
+    for d, pub_si, tol in (("RMS", 1.50, 0.08), ("PPMS", 3.70, 0.15)):
+        add(Figure(f"Serious infections per 100 PY, {d}", "[S75]", f"{pub_si}", "calibration",
+                   f"si_rate_{d.lower()} (with 3.05% of PY below the IgG LLN [S74])",
+                   f"±{tol}", num(f"si_{d}", ".2f"), within(f"si_{d}", pub_si, tol),
+                   TF + "test_serious_infection_rate_by_ms_type"))
+    add(Figure("Serious infections, IgG < LLN vs ≥ LLN (rate ratio)", "[S74]",
+               "5.68 vs 2.16 per 100 PY (2.63)", "calibration", "si_rr_low_igg", "±0.25",
+               num("si_ratio_low_igg", ".2f"), within("si_ratio_low_igg", 5.68 / 2.16, 0.25),
+               TF + "test_serious_infections_by_igg_episode"))
+    add(Figure("Non-serious infections per 100 PY", "[S20]", "76.2 − 2.01 = 74.19 (derived)",
+               "calibration", "nsi_rate", "±1.0", num("nsi_per_100py", ".2f"),
+               within("nsi_per_100py", 76.2 - 2.01, 1.0), TF + "test_non_serious_infection_rate"))
     # -- trials: OPERA pooled ---------------------------------------------------------------
     pub = trials.PUBLISHED
     for e, fits in (("ARR", "imax_relapse, arr_untreated (with the assumed rr_ifn_relapse)"),

@@ -406,6 +406,94 @@ def test_igg_below_lln_share_week_312_ppms(ig_runs) -> None:  # type: ignore[no-
     assert abs(ppms[312] - 0.051) <= _binomial_95(0.051, 488), ppms[312]
 
 
+# Held out before the Ig fit (issue 12 item 7): no fit used the figures below; they are also
+# rows of docs/validation.md (tools/validation_table.py, same seeds and settings).
+
+
+@pytest.fixture(scope="module")
+def ig_long() -> oc.SimulationResult:
+    """12 years of label dosing, 2,000 RMS patients, weekly."""
+    reg = oc.Regimen.parse("300 mg IV d0, d14; 600 mg IV q24w x26 from d168")
+    return _immune(reg, oc.Population.sample(2000, "RMS", seed=12),
+                   np.arange(0.0, 627.0) * WEEK, ["IgG", "IgM"])
+
+
+@pytest.mark.prediction
+@pytest.mark.parametrize(("weeks", "normal"), [(365, 0.90), (626, 0.85)])
+def test_igg_stays_normal_over_7_and_12_years(ig_long, weeks: int, normal: float) -> None:  # type: ignore[no-untyped-def]
+    """IgG stays at or above the LLN in most patients over 7 and 12 years.
+
+    Source: [S21] (LLN 5.65 g/L [S22])
+    Published: IgG normal in more than 90% of patients up to 7 years and more than 85% over
+    12 years.
+    Definition here: the lowest share of patients at or above the LLN over weeks 0-365 and
+    0-626 of label dosing (RMS population; the published cohort pools RMS and PPMS).
+    Tolerance: above 90% and 85%.
+    Fits: none (held out before the Ig fit).
+    """
+    below = ig_long.fraction_below("IgG", IMMUNE.lln_igg.value, "g/L")
+    assert 1.0 - np.max(below[: weeks + 1]) > normal
+
+
+@pytest.mark.prediction
+def test_ig_decline_at_week_264_in_ppms(ig_runs) -> None:  # type: ignore[no-untyped-def]
+    """Mean relative immunoglobulin decline, baseline to week 264, PPMS (a sub-population).
+
+    Source: [S22]
+    Published: IgG −16.9%, IgA −20.5%, IgM −56.3%.
+    Tolerance: as for RMS, within 2.0 (IgG), 2.5 (IgA) and 4.0 (IgM) percentage points.
+    Fits: none (the Ig parameters were fitted to the RMS figures).
+    """
+    r = ig_runs["PPMS"]
+    for name, published, tol in (("IgG", -16.9, 2.0), ("IgA", -20.5, 2.5), ("IgM", -56.3, 4.0)):
+        change = 100.0 * (np.mean(r[name][:, 264]) / np.mean(r[name][:, 0]) - 1.0)
+        assert abs(change - published) <= tol, (name, change)
+
+
+@pytest.mark.prediction
+@pytest.mark.parametrize(("name", "published", "tol"), [
+    ("IgG", -0.38, 0.19), ("IgM", -0.22, 0.11), ("IgA", -0.03, 0.10)])
+def test_real_world_ig_change_per_year(ig_runs, name: str, published: float, tol: float) -> None:  # type: ignore[no-untyped-def]
+    """Mean Ig change per year in a real-world cohort.
+
+    Source: [S77]
+    Published: 152 patients, mean follow-up 2.7 years: IgM −0.22, IgG −0.38, IgA −0.03 g/L
+    per year.
+    Definition here: mean change from baseline to week 141 (2.7 years) divided by 2.7, RMS.
+    Tolerance: ±0.19 (IgG), ±0.11 (IgM), ±0.10 (IgA) g/L per year: no interval was published;
+    our choice, half the published IgG and IgM slopes.
+    Fits: none.
+    """
+    x = ig_runs["RMS"][name]
+    slope = float(np.mean(x[:, 141] - x[:, 0])) / 2.7
+    assert abs(slope - published) <= tol, slope
+
+
+@pytest.mark.prediction
+@pytest.mark.parametrize(("name", "below", "total"), [
+    ("IgG", 352.0, 352.0 + 11174.0), ("IgM", 2573.0, 2573.0 + 8954.0),
+    pytest.param("IgA", 351.0, 351.0 + 11164.0, marks=pytest.mark.xfail(strict=True, reason=(
+        "known failing prediction: the model gives about 1.4% of patient-years below the IgA "
+        "LLN vs 3.0%: the baseline IgA distribution is an assumption (none in the dossier)")))])
+def test_patient_years_below_lln(ig_runs, name: str, below: float, total: float) -> None:  # type: ignore[no-untyped-def]
+    """Share of patient-years with each immunoglobulin below its LLN.
+
+    Source: [S74] (LLN [S22]; 1,448 of the 2,092 patients RMS [S60])
+    Published: IgG 352 of 11,526, IgM 2,573 of 11,527, IgA 351 of 11,515 patient-years below
+    the LLN (OPERA/ORATORIO and extensions, 2,092 patients, about 5.5 years each).
+    Definition here: mean share below the LLN over weeks 0-287 (5.5 years), RMS and PPMS
+    weighted 1,448 : 644, everyone followed for 5.5 years (assumption).
+    Tolerance: within ±30% of the published share (no interval published; patient-years are
+    not independent; our choice).
+    Fits: none.
+    """
+    lln = getattr(IMMUNE, f"lln_{name.lower()}").value
+    py = {d: float(np.mean(ig_runs[d].fraction_below(name, lln, "g/L")[:288]))
+          for d in ("RMS", "PPMS")}
+    model = (1448.0 * py["RMS"] + 644.0 * py["PPMS"]) / 2092.0
+    assert abs(model / (below / total) - 1.0) <= 0.30, model
+
+
 # -- API and bad input ----------------------------------------------------------------------
 
 
