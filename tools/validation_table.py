@@ -518,7 +518,7 @@ def figures() -> list[Figure]:
                    TS + "test_week24_gmr_lies_in_the_published_interval"))
     for ka in (0.1, 1.0):
         add(Figure(f"OCARINA II GMRs with ka = {ka}/day (identifiability of ka)", "[S8]",
-                   "1.29 (wk 12), 1.27 (wk 24)", "calibration", "f_sc (at ka 0.3/day)",
+                   "1.29 (wk 12), 1.27 (wk 24)", "calibration", "f_sc (ka fixed at 0.3/day)",
                    "both inside 1.21-1.35 / 1.21-1.34",
                    lambda r, ka=ka: f"{r[f'gmr_w12_ka{ka}']:.3f} / {r[f'gmr_w24_ka{ka}']:.3f}",
                    lambda r, ka=ka: (1.21 <= r[f"gmr_w12_ka{ka}"] <= 1.35
@@ -894,10 +894,14 @@ def check_coverage(figs: list[Figure]) -> None:
 FITTED = re.compile(r"\bcalibrated\b|\bderived\b|(?<!re-)\bfitted\b", re.IGNORECASE)
 
 
-def fitted_parameters() -> list[tuple[str, str, str]]:
-    """(spec, parameter, source) for every parameter whose source says it was calibrated."""
+def fitted_parameters(figs: list[Figure]) -> list[tuple[str, str, str, str]]:
+    """(spec, parameter, source, how found) for every parameter whose source says it was
+    calibrated or derived, and every parameter a calibration row of the table names."""
     from ocrelisim.safety import parameters as safety_parameters
 
+    given = re.compile(r"\([^)]*\b(fixed|assumed|given)\b[^)]*\)")  # held fixed, not fitted
+    named = {w for f in figs if f.kind == "calibration"
+             for w in re.findall(r"\w+", given.sub("", f.fits))}
     rows = []
     for module in (P, safety_parameters):
         for obj_name, obj in sorted(vars(module).items()):
@@ -905,8 +909,15 @@ def fitted_parameters() -> list[tuple[str, str, str]]:
                 continue
             for f in dataclasses.fields(obj):
                 p = getattr(obj, f.name)
-                if isinstance(p, P.Parameter) and FITTED.search(p.source):
-                    rows.append((obj_name, f.name, p.source))
+                if not isinstance(p, P.Parameter):
+                    continue
+                fitted = FITTED.search(p.source)
+                how = [w for w, hit in (
+                    ("source", fitted),
+                    ("table" if fitted or not p.assumption
+                     else "table (an assumption chosen with the figure)", f.name in named)) if hit]
+                if how:
+                    rows.append((obj_name, f.name, p.source, " + ".join(how)))
     return rows
 
 
@@ -983,14 +994,17 @@ def render(figs: list[Figure], results: Results, meta: dict[str, Any]) -> str:
     lines += [
         "## Every figure a fit used (from the parameter specs)",
         "",
-        "Each parameter whose `source` says it was calibrated, with the figures named there "
+        "Each parameter whose `source` says it was calibrated or derived from figures "
+        "(found by: source), or that a calibration row above names (found by: table), with "
+        "the figures named in its source "
         "(the disease model's are fitted by `tools/calibrate_disease.py`, the reactions' by "
         "`tools/calibrate_reactions.py`).",
         "",
-        "| spec | parameter | source |",
-        "|---|---|---|",
+        "| spec | parameter | source | found by |",
+        "|---|---|---|---|",
     ]
-    lines += [f"| `{s}` | `{n}` | {_cell(src)} |" for s, n, src in fitted_parameters()]
+    lines += [f"| `{s}` | `{n}` | {_cell(src)} | {how} |"
+              for s, n, src, how in fitted_parameters(figs)]
     lines += ["", "## Model values (raw)", "",
               "The numbers behind the table, as written to `docs/validation_results.json`.", "",
               "| key | value |", "|---|---|"]
