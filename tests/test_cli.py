@@ -299,7 +299,7 @@ def test_trial_writes_report_and_compares_with_published(tmp_path: Path) -> None
                         "--bank-size", "300", "--out", str(out_dir))
     assert code == 0, out
     assert sorted(p.name for p in out_dir.iterdir()) == [
-        "replicates.csv", "report.html", "summary.csv", "trial.png"]
+        "infections.csv", "replicates.csv", "report.html", "summary.csv", "trial.png"]
     png = (out_dir / "trial.png").read_bytes()
     assert png[:8] == PNG_MAGIC and len(png) > 30_000
     rows = {r[0]: r for r in _rows(out)}
@@ -312,6 +312,7 @@ def test_trial_writes_report_and_compares_with_published(tmp_path: Path) -> None
         assert rows[endpoint][1] == est.loc[endpoint, "Ratio, model (2.5-97.5%)"]
     html = (out_dir / "report.html").read_text(encoding="utf-8")
     assert DISCLAIMER in html and "Effect estimates vs published" in html
+    assert "Infections by arm" in html and "not modelled" in html  # placebo has no IgG model
     assert DISCLAIMER in _words(out)
     reps = read_table(out_dir / "replicates.csv")
     assert len(reps) == 4 * 3 and set(reps["replicate"]) == {0, 1, 2, 3}

@@ -150,7 +150,9 @@ def test_trial_summary_equals_run_trial() -> None:
     pd.testing.assert_frame_equal(report.data["replicates"], direct.table)
     assert report.inputs == {"design": "oratorio", "replicates": 2, "seed": SEED,
                              "bank_size": 200, "scheduler": None, "workers": 1}
-    assert set(report.tables) == {"Design", "Effect estimates vs published", "Power"}
+    assert set(report.tables) == {"Design", "Effect estimates vs published", "Power",
+                                  "Infections by arm"}
+    pd.testing.assert_frame_equal(report.data["infections"], direct.infections)
 
 
 def test_write_trial_report_keeps_its_files(tmp_path: Path) -> None:
@@ -161,7 +163,7 @@ def test_write_trial_report_keeps_its_files(tmp_path: Path) -> None:
     direct = trials.run_trial(trials.preset("oratorio"), 2, SEED, bank_size=200, workers=1)
     paths = write_trial_report(direct, tmp_path)
     assert [p.name for p in paths] == ["trial.png", "replicates.csv", "summary.csv",
-                                       "report.html"]
+                                       "infections.csv", "report.html"]
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "summary.csv"), direct.summary(),
                                   check_dtype=False)
 

@@ -27,6 +27,7 @@ from .safety import infusion_table as infusion_table
 from .safety import plot_safety as plot_safety
 from .trial import design_table as design_table
 from .trial import estimates_table as estimates_table
+from .trial import infections_table as infections_table
 from .trial import plot_power_curve as plot_power_curve
 from .trial import plot_trial as plot_trial
 from .trial import power_table as power_table
@@ -44,6 +45,7 @@ __all__ = [
     "format_exposure_table",
     "format_infusion_table",
     "immune_table",
+    "infections_table",
     "infusion_table",
     "plot_bcells",
     "plot_concentration",

@@ -369,6 +369,15 @@ class TrialDesign:
 _IV = "iv"
 _ORATORIO_REGIMEN = "300 mg IV q24w x6; 300 mg IV q24w x6 from d14"
 
+_OPERA_INFECTIONS = {
+    "ocrelizumab": {"share_with_infection": 0.58, "share_with_serious": 0.013,
+                    "source": "[S76] >= 1 infection, [S12] serious; OPERA I and II, 96 weeks"},
+    "interferon β-1a": {"share_with_infection": 0.52, "share_with_serious": 0.029,
+                        "source": "[S76] >= 1 infection, [S12] serious; OPERA I and II, "
+                                  "96 weeks"},
+}
+"""OPERA infections by arm (the two trials together [S12][S76]), shown for every OPERA preset."""
+
 PUBLISHED: dict[str, dict[str, dict[str, Any]]] = {
     "opera1": {
         "ARR": {"treated": 0.16, "control": 0.29, "estimate": 0.54, "source": "[S12]",
@@ -376,6 +385,7 @@ PUBLISHED: dict[str, dict[str, dict[str, Any]]] = {
         "GD": {"treated": 0.02, "control": 0.29, "estimate": 0.06, "source": "[S12]",
                "note": "−94%"},
         "T2": {"estimate": 0.23, "source": "[S12]", "note": "−77%"},
+        "infections": _OPERA_INFECTIONS,
     },
     "opera2": {
         "ARR": {"treated": 0.16, "control": 0.29, "estimate": 0.53, "source": "[S12]",
@@ -383,6 +393,7 @@ PUBLISHED: dict[str, dict[str, dict[str, Any]]] = {
         "GD": {"treated": 0.02, "control": 0.42, "estimate": 0.05, "source": "[S12]",
                "note": "−95%"},
         "T2": {"estimate": 0.17, "source": "[S12]", "note": "−83%"},
+        "infections": _OPERA_INFECTIONS,
     },
     "opera": {
         "ARR": {"treated": 0.16, "control": 0.29, "estimate": 0.535, "source": "[S12]",
@@ -395,6 +406,7 @@ PUBLISHED: dict[str, dict[str, dict[str, Any]]] = {
                  "source": "[S43]",
                  "note": "mITT, 96 weeks; the IFN β-1a arm (27.1%) was used to fit "
                          "lesion_alpha; the ocrelizumab arm (47.7%) and the ratio were not"},
+        "infections": _OPERA_INFECTIONS,
     },
     "oratorio": {
         "CDP12": {"treated": 0.329, "control": 0.393, "estimate": 0.76, "lower": 0.59,
@@ -403,10 +415,19 @@ PUBLISHED: dict[str, dict[str, dict[str, Any]]] = {
                   "upper": 0.98, "source": "[S13]"},
         "T25FW": {"treated": 0.389, "control": 0.551, "estimate": 0.389 / 0.551,
                   "source": "[S13]", "note": "risk ratio derived from the two shares"},
+        "infections": {
+            "ocrelizumab": {"serious_per_100py": 2.97,
+                            "source": "[S64] PPMS serious infections per 100 PY at the primary "
+                                      "analysis"},
+            "placebo": {"source": "not in the dossier"},
+        },
     },
 }
 """Published results by preset and endpoint: shares or rates by arm, effect estimate (rate,
-hazard or risk ratio, ocrelizumab vs control) and confidence limits where the dossier has them."""
+hazard or risk ratio, ocrelizumab vs control) and confidence limits where the dossier has them.
+Key ``infections``: by arm name, ``share_with_infection`` and ``share_with_serious`` (patients
+with at least one over the trial), ``serious_per_100py``, and the ``source``."""
+
 
 
 def _opera(key: str, title: str, n: int, endpoints: tuple[str, ...]) -> TrialDesign:

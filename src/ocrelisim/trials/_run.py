@@ -7,6 +7,13 @@ patients from the bank with replacement and draws everything else (frailties, ba
 relapses, lesions, visits, dropout) afresh. The bank's effect series is the weekly mean of the
 delayed B-cell depletion (:func:`ocrelisim.outcomes.effect_delay`).
 
+Infections (issue 13): the bank also keeps each patient's weekly serum IgG, and each replicate
+draws its ocrelizumab patients' serious and non-serious infections over their follow-up from the
+safety model (:func:`ocrelisim.safety.sample_infections`) with the replicate's generator, *after*
+every other draw, so the endpoint results are those of a run without infections. Comparator
+arms (interferon, placebo, rate-ratio comparators) have no IgG model: their infections are not
+modelled.
+
 Replicate ``r`` draws from the stream ``(64, r)`` of ``seed`` and the bank from the population
 streams of the same seed (:mod:`ocrelisim._streams`): results depend only on ``seed`` and
 ``r``, not on the worker, the number of workers or the order of completion.
@@ -18,11 +25,12 @@ import math
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing import get_all_start_methods, get_context
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from .. import _streams
@@ -40,6 +48,7 @@ from ..outcomes import (
 from ..parameters import DISEASE, IMMUNE, DiseaseParameters, ImmuneParameters
 from ..population import Population
 from ..regimens import MAINTENANCE_DOSE, IVInfusion, Regimen
+from ..units import DAYS_PER_YEAR
 from ._analysis import Row, analyse
 from ._design import HIGHER_IS_BETTER, TrialDesign
 
@@ -53,6 +62,8 @@ class PatientBank:
 
     ``effect[arm_name]`` has shape (size, weeks); week ``w`` is the mean over days
     ``7w .. 7w + 6``. ``doses[arm_name]`` counts each patient's doses within the follow-up.
+    ``igg[arm_name]`` (float32, g/L) has shape (size, weeks + 1): serum IgG on days
+    ``0, 7, .., 7·weeks``; an arm without it has no infections drawn.
     """
 
     effect: dict[str, Float2D]
@@ -60,6 +71,7 @@ class PatientBank:
     size: int
     weeks: int
     seed: int
+    igg: dict[str, npt.NDArray[np.float32]] = field(default_factory=dict)
 
 
 _MAX_DRAWS = 64  # a weight band may keep 1/64 of the sampled population at least
@@ -116,7 +128,8 @@ def _guided_regimens(start: Regimen, rule: Mapping[str, float], pop: Population,
 def build_bank(design: TrialDesign, size: int = DEFAULT_BANK, seed: int = 0, *,
                params: DiseaseParameters = DISEASE, immune: ImmuneParameters = IMMUNE
                ) -> PatientBank:
-    """Simulate the immune model for ``size`` patients on every ocrelizumab arm's regimen."""
+    """Simulate the immune model for ``size`` patients on every ocrelizumab arm's regimen
+    (delayed B-cell depletion and weekly IgG)."""
     from ..simulate import simulate
 
     if isinstance(size, bool) or not isinstance(size, int) or size < 1:
@@ -126,7 +139,8 @@ def build_bank(design: TrialDesign, size: int = DEFAULT_BANK, seed: int = 0, *,
     pop = bank_population(design, size, seed)
     effect: dict[str, Float2D] = {}
     doses: dict[str, Float1D] = {}
-    done: dict[str, tuple[Float2D, Float1D]] = {}
+    igg: dict[str, npt.NDArray[np.float32]] = {}
+    done: dict[str, tuple[Float2D, Float1D, npt.NDArray[np.float32]]] = {}
     for arm in design.arms:
         if arm.treatment != "ocrelizumab":
             continue
@@ -136,49 +150,96 @@ def build_bank(design: TrialDesign, size: int = DEFAULT_BANK, seed: int = 0, *,
             regimens: Regimen | list[Regimen] = regimen
             if arm.guided is not None:
                 regimens = _guided_regimens(regimen, arm.guided, pop, days, immune)
-            res = simulate(regimens, pop, times, model="immune", variables=["B_CYTO"],
+            res = simulate(regimens, pop, times, model="immune", variables=["B_CYTO", "IgG"],
                            model_parameters=immune)
             delayed = effect_delay(1.0 - res["B_CYTO"], 1.0, params.t_half_effect.value)
             weekly = delayed[:, :days].reshape(size, design.weeks, 7).mean(axis=2)
             each = [regimens] * size if isinstance(regimens, Regimen) else regimens
             count = np.array([sum(d.time < days for d in r) for r in each], dtype=np.float64)
-            done[key] = (weekly, count)
-        effect[arm.name], doses[arm.name] = done[key]
-    return PatientBank(effect, doses, size, design.weeks, seed)
+            weekly_igg = res["IgG"][:, ::7].astype(np.float32)  # days 0, 7, .., 7·weeks
+            done[key] = (weekly, count, weekly_igg)
+        effect[arm.name], doses[arm.name], igg[arm.name] = done[key]
+    return PatientBank(effect, doses, size, design.weeks, seed, igg)
 
 
 def _arm_multipliers(design: TrialDesign, bank: PatientBank, arm_index: int, n: int,
-                     rng: np.random.Generator, params: DiseaseParameters) -> dict[str, Float2D]:
+                     rng: np.random.Generator, params: DiseaseParameters
+                     ) -> tuple[dict[str, Float2D], npt.NDArray[np.int64] | None]:
+    """The arm's rate multipliers and, for ocrelizumab, the bank patients drawn."""
     arm = design.arms[arm_index]
     if arm.treatment == "ocrelizumab":
         pick = rng.integers(0, bank.size, n)
-        return drug_multipliers(bank.effect[arm.name][pick], params)
+        return drug_multipliers(bank.effect[arm.name][pick], params), pick
     ratios = {"interferon": ifn_rate_ratios(params), "placebo": {},
               "comparator": dict(arm.rate_ratios or {})}[arm.treatment]
-    return constant_multipliers(ratios, n, design.weeks)
+    return constant_multipliers(ratios, n, design.weeks), None
+
+
+_INFECTIONS = "infections"
+"""Value of ``kind`` in the rows of a replicate's infection counts (one per modelled arm)."""
+INFECTION_COLUMNS = ("replicate", "arm", "patients", "patient_years", "infections", "serious",
+                     "patients_with_infection", "patients_with_serious")
+"""Columns of :attr:`TrialResult.infections` (``arm``: index into ``design.arms``)."""
+
+
+def _simulate(design: TrialDesign, bank: PatientBank, seed: int, replicate: int,
+              params: DiseaseParameters, infections: bool
+              ) -> tuple[Outcomes, np.ndarray, list[Row]]:
+    rng = _streams.replicate(seed, replicate)
+    params = design.disease_parameters(params)
+    parts, codes, picks = [], [], []
+    for i, n in enumerate(design.arm_sizes()):
+        mult, pick = _arm_multipliers(design, bank, i, n, rng, params)
+        parts.append(simulate_outcomes(rng, mult, design.disease, design.schedule, params))
+        codes.append(np.full(n, i))
+        picks.append(pick)
+    rows: list[Row] = []
+    if infections:  # after every other draw: the outcomes above do not depend on these
+        for i, (part, pick) in enumerate(zip(parts, picks, strict=True)):
+            name = design.arms[i].name
+            if pick is not None and name in bank.igg:
+                rows.append({"kind": _INFECTIONS, "replicate": replicate, "arm": i,
+                             **_infection_counts(bank.igg[name][pick], part.followup,
+                                                 design.disease, rng)})
+    return concat(parts), np.concatenate(codes), rows
+
+
+def _infection_counts(igg: npt.NDArray[np.float32], followup_weeks: Float1D, disease: str,
+                      rng: np.random.Generator) -> Row:
+    """Infections of one arm's patients over their follow-up (weekly IgG, held over each
+    week): patients, patient-years, events and patients with at least one event."""
+    from ..safety import sample_infections
+
+    weeks = igg.shape[1] - 1
+    days = 7.0 * np.arange(weeks + 1)
+    events = sample_infections(days, igg, disease, rng)
+    end = 7.0 * followup_weeks  # dropout ends the follow-up, as for the endpoints
+    events = events[events["day"].to_numpy() < end[events["patient"].to_numpy()]]
+    serious = events["serious"].to_numpy(dtype=bool)
+    patients = events["patient"].to_numpy()
+    return {"patients": int(igg.shape[0]),
+            "patient_years": float(end.sum() / DAYS_PER_YEAR),
+            "infections": len(events), "serious": int(serious.sum()),
+            "patients_with_infection": int(np.unique(patients).size),
+            "patients_with_serious": int(np.unique(patients[serious]).size)}
 
 
 def simulate_replicate(design: TrialDesign, bank: PatientBank, seed: int, replicate: int,
                        params: DiseaseParameters = DISEASE) -> tuple[Outcomes, np.ndarray]:
     """Patient outcomes of one replicate and each patient's arm index."""
-    rng = _streams.replicate(seed, replicate)
-    params = design.disease_parameters(params)
-    parts, codes = [], []
-    for i, n in enumerate(design.arm_sizes()):
-        mult = _arm_multipliers(design, bank, i, n, rng, params)
-        parts.append(simulate_outcomes(rng, mult, design.disease, design.schedule, params))
-        codes.append(np.full(n, i))
-    return concat(parts), np.concatenate(codes)
+    out, arm, _ = _simulate(design, bank, seed, replicate, params, infections=False)
+    return out, arm
 
 
 def _rows(design: TrialDesign, bank: PatientBank, seed: int, replicate: int,
           params: DiseaseParameters) -> list[Row]:
-    out, arm = simulate_replicate(design, bank, seed, replicate, params)
+    """The replicate's analysis rows, then its infection rows (``kind`` "infections")."""
+    out, arm, infection_rows = _simulate(design, bank, seed, replicate, params, infections=True)
     control = [a.name for a in design.arms].index(design.control)
     rows = analyse(out, arm, control, design.endpoints, design.confirm, design.weeks)
     for r in rows:
         r["replicate"] = replicate
-    return rows
+    return rows + infection_rows
 
 
 Payload = tuple[TrialDesign, PatientBank, int, DiseaseParameters]
@@ -274,6 +335,10 @@ class TrialResult:
     ``table`` has one row per replicate, endpoint and arm compared with the control:
     ``treated``/``reference`` (rate or share in the two arms), ``estimate`` (rate, hazard or
     risk ratio), ``lower``/``upper`` (95% CI), ``p``.
+
+    ``infections`` has one row per replicate and ocrelizumab arm (columns
+    :data:`INFECTION_COLUMNS`): patients, patient-years of follow-up, infections and serious
+    infections, patients with at least one of each. Arms without an IgG model have no rows.
     """
 
     design: TrialDesign
@@ -282,6 +347,8 @@ class TrialResult:
     seed: int
     bank: PatientBank
     params: DiseaseParameters
+    infections: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(INFECTION_COLUMNS)))
 
     def example(self, replicate: int = 0) -> tuple[Outcomes, np.ndarray]:
         """Patient-level outcomes of one replicate (recomputed; same as in the run)."""
@@ -314,6 +381,35 @@ class TrialResult:
                 "published_reference": pub.get("control", math.nan),
                 "published_estimate": pub.get("estimate", math.nan),
             })
+        return pd.DataFrame(rows)
+
+    def infection_summary(self) -> pd.DataFrame:
+        """Per arm: infections and serious infections per 100 patient-years and the shares of
+        patients with at least one, each the mean over replicates with the 2.5-97.5
+        percentiles; ``modelled`` is False (values NaN) for arms without an IgG model. Published
+        values where the design has them (``published["infections"][arm]``, shares over the
+        trial and rates per 100 patient-years)."""
+        published = self.design.published.get(_INFECTIONS, {})
+        rows = []
+        for i, arm in enumerate(self.design.arms):
+            g = self.infections[self.infections["arm"] == i]
+            pub = published.get(arm.name, {})
+            row: dict[str, Any] = {"arm": arm.name, "treatment": arm.treatment,
+                                   "modelled": not g.empty}
+            py = g["patient_years"].to_numpy(dtype=float)
+            n = g["patients"].to_numpy(dtype=float)
+            for name, values in (
+                    ("infections_per_100py", 100.0 * g["infections"].to_numpy(float) / py),
+                    ("serious_per_100py", 100.0 * g["serious"].to_numpy(float) / py),
+                    ("share_with_infection", g["patients_with_infection"].to_numpy(float) / n),
+                    ("share_with_serious", g["patients_with_serious"].to_numpy(float) / n)):
+                empty = values.size == 0
+                row[name] = math.nan if empty else float(values.mean())
+                row[f"{name}_2.5%"] = math.nan if empty else float(np.quantile(values, 0.025))
+                row[f"{name}_97.5%"] = math.nan if empty else float(np.quantile(values, 0.975))
+                row[f"published_{name}"] = pub.get(name, math.nan)
+            row["source"] = pub.get("source", "")
+            rows.append(row)
         return pd.DataFrame(rows)
 
 
@@ -367,8 +463,10 @@ def run_trial(design: TrialDesign, replicates: int = 100, seed: int = 0, *,
         raise DesignError(f"workers = {workers!r} must be a whole number >= 1")
     payload: Payload = (design, bank, int(seed), params)
     rows: list[Row] = []
+    infection_rows: list[Row] = []
     for chunk in _execute(payload, replicates, workers, scheduler, progress):
-        rows.extend(chunk)
+        for row in chunk:
+            (infection_rows if row.get("kind") == _INFECTIONS else rows).append(row)
     table = pd.DataFrame(rows)
     if not table.empty:
         table = table.sort_values(["replicate", "endpoint", "arm"], kind="stable",
@@ -376,4 +474,7 @@ def run_trial(design: TrialDesign, replicates: int = 100, seed: int = 0, *,
         cols = ["replicate", "endpoint", "arm", "control", "treated", "reference", "estimate",
                 "lower", "upper", "p"]
         table = table[cols]
-    return TrialResult(design, table, replicates, int(seed), bank, params)
+    infections = pd.DataFrame(infection_rows, columns=["kind", *INFECTION_COLUMNS])
+    infections = infections.drop(columns="kind").sort_values(
+        ["replicate", "arm"], kind="stable", ignore_index=True)
+    return TrialResult(design, table, replicates, int(seed), bank, params, infections)
