@@ -15,56 +15,43 @@ from typing import TYPE_CHECKING as _TYPE_CHECKING
 from typing import Any as _Any
 
 from ._meta import DISCLAIMER as DISCLAIMER
+from .engine import SolverOptions as SolverOptions
 from .errors import DesignError as DesignError
 from .errors import InvalidInputError as InvalidInputError
 from .errors import InvalidParameterError as InvalidParameterError
 from .errors import OcrelisimError as OcrelisimError
 from .errors import RegimenError as RegimenError
 from .errors import SolverError as SolverError
+from .models.immune import repletion_time as repletion_time
+from .parameters import DISEASE as DISEASE
+from .parameters import IMMUNE as IMMUNE
+from .parameters import PK as PK
+from .parameters import DiseaseParameters as DiseaseParameters
+from .parameters import ImmuneParameters as ImmuneParameters
+from .parameters import Parameter as Parameter
+from .parameters import PKParameters as PKParameters
+from .population import Population as Population
+from .population import observe as observe
+from .regimens import IVInfusion as IVInfusion
+from .regimens import Regimen as Regimen
+from .regimens import SCInjection as SCInjection
+from .regimens import read_nonmem as read_nonmem
+from .results import Exposure as Exposure
+from .results import SimulationResult as SimulationResult
+from .simulate import simulate as simulate
 
 if _TYPE_CHECKING:
     from . import trials as trials
-    from .engine import SolverOptions as SolverOptions
-    from .models.immune import repletion_time as repletion_time
-    from .parameters import DISEASE as DISEASE
-    from .parameters import IMMUNE as IMMUNE
-    from .parameters import PK as PK
-    from .parameters import DiseaseParameters as DiseaseParameters
-    from .parameters import ImmuneParameters as ImmuneParameters
-    from .parameters import Parameter as Parameter
-    from .parameters import PKParameters as PKParameters
-    from .population import Population as Population
-    from .population import observe as observe
-    from .regimens import IVInfusion as IVInfusion
-    from .regimens import Regimen as Regimen
-    from .regimens import SCInjection as SCInjection
-    from .regimens import read_nonmem as read_nonmem
-    from .results import Exposure as Exposure
-    from .results import SimulationResult as SimulationResult
-    from .simulate import simulate as simulate
-
-# Loaded on first use (PEP 562): ``import ocrelisim`` and the command line's help do not import
-# numba, scipy, pandas or the trials' statistics until something needs them.
-_LAZY = {
-    "trials": ".trials",
-    "SolverOptions": ".engine",
-    "repletion_time": ".models.immune",
-    **dict.fromkeys(("DISEASE", "IMMUNE", "PK", "DiseaseParameters", "ImmuneParameters",
-                     "Parameter", "PKParameters"), ".parameters"),
-    **dict.fromkeys(("Population", "observe"), ".population"),
-    **dict.fromkeys(("IVInfusion", "Regimen", "SCInjection", "read_nonmem"), ".regimens"),
-    **dict.fromkeys(("Exposure", "SimulationResult"), ".results"),
-    "simulate": ".simulate",
-}
 
 
 def __getattr__(name: str) -> _Any:
-    if name not in _LAZY:
+    """``ocrelisim.trials`` on first use (PEP 562): ``import ocrelisim`` and the command line do
+    not import the trials' statistics and scheduler (statsmodels, lifelines, dask)."""
+    if name != "trials":
         raise AttributeError(f"module 'ocrelisim' has no attribute {name!r}")
-    module = _import_module(_LAZY[name], __name__)
-    value = module if name == "trials" else getattr(module, name)
-    globals()[name] = value
-    return value
+    module = _import_module(".trials", __name__)
+    globals()[name] = module
+    return module
 
 
 def __dir__() -> list[str]:
