@@ -35,7 +35,7 @@ def test_every_export_loads_and_import_is_light():
     import subprocess
     import sys
 
-    import ocrelisim.simulate  # noqa: F401  (a submodule import must not shadow the function)
+    import ocrelisim.simulate
     assert ocrelisim.simulate is sys.modules["ocrelisim.simulate"].simulate
     for name in ocrelisim.__all__:
         assert getattr(ocrelisim, name) is not None or name == "__version__"
