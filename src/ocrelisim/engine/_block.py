@@ -53,10 +53,6 @@ from ._tableau import (
     _inline_jit,
 )
 
-# Counters of a block (``cnt``): accepted and rejected explicit steps, accepted and rejected
-# linear substeps.
-_ACC, _REJ, _SUB, _SUB_REJ = 0, 1, 2, 3
-
 
 @_inline_jit
 def no_linear_states(s, t, y, p, g, lam, n):  # type: ignore[no-untyped-def]
@@ -80,29 +76,21 @@ def _dp_attempt(rhs, t, h, y, p, u, k, yt, yn, rtol, atol, wl, ne, n):  # type: 
     """Stages 2–7 of a Dormand–Prince step of size ``h`` from ``t`` (``k[0]`` holds f(t, y));
     ``yn`` gets the 5th-order solution. Returns the error norm of the explicit states.
 
-    One call site of ``rhs`` in a loop over the stages (not six inlined copies): the kernel is
-    compiled once per model, and its size sets the first run's compile time.
+    Six inlined ``rhs`` calls: one call site in a loop over the stages compiles faster but ran
+    the PK about 20% slower (benchmarks/RESULTS.md, "Cold start").
     """
-    for st in range(1, 7):
-        if st == 1:
-            _stage1(y, k, h, yt, ne, n)
-            c = _C2
-        elif st == 2:
-            _stage2(y, k, h, yt, ne, n)
-            c = _C3
-        elif st == 3:
-            _stage3(y, k, h, yt, ne, n)
-            c = _C4
-        elif st == 4:
-            _stage4(y, k, h, yt, ne, n)
-            c = _C5
-        elif st == 5:
-            _stage5(y, k, h, yt, ne, n)
-            c = 1.0
-        else:
-            _stage6(y, k, h, yn, ne, n)
-            c = 1.0
-        rhs(t + c * h, yn if st == 6 else yt, p, u, k[st], n)
+    _stage1(y, k, h, yt, ne, n)
+    rhs(t + _C2 * h, yt, p, u, k[1], n)
+    _stage2(y, k, h, yt, ne, n)
+    rhs(t + _C3 * h, yt, p, u, k[2], n)
+    _stage3(y, k, h, yt, ne, n)
+    rhs(t + _C4 * h, yt, p, u, k[3], n)
+    _stage4(y, k, h, yt, ne, n)
+    rhs(t + _C5 * h, yt, p, u, k[4], n)
+    _stage5(y, k, h, yt, ne, n)
+    rhs(t + h, yt, p, u, k[5], n)
+    _stage6(y, k, h, yn, ne, n)
+    rhs(t + h, yn, p, u, k[6], n)
     return _error_norm(y, yn, k, h, rtol, atol, wl, ne, n)
 
 
@@ -167,13 +155,14 @@ def _emit_reductions(outputs, t, h, tau, hs, last, y, yn, k, bw, ys, ynode, yt, 
 
 
 @_inline_jit
-def _cross_step(linear, outputs, t, h, t_new, hl, fac_l, jo, cnt, y, yn, k, bw, ys, ynode, yt, o,  # type: ignore[no-untyped-def]
+def _cross_step(linear, outputs, t, h, t_new, hl, fac_l, jo, n_done, y, yn, k, bw, ys, ynode, yt, o,  # type: ignore[no-untyped-def]
                 ws, p, rtol, atol, max_steps, run_req, first, rows, red, ne, n):
     """Cross the accepted step ``[t, t_new]``: the linear states in substeps of their own (one
     piece without them), each with its outputs and reductions.
 
-    Returns ``(status, hl, fac_l, jo)``: the substep size and factor carried to the next step
-    and the next output index.
+    ``n_done`` counts the steps and substeps taken so far (for the step budget). Returns
+    ``(status, hl, fac_l, jo, n_sub, n_sub_rejected)``: the substep size and factor carried to
+    the next step, the next output index and the substeps accepted and rejected here.
     """
     (t_out, intervals, reduce_spec, sel, dense_states, active, node_states) = run_req
     wl, gb, lb, c0, c1, cg, staged = ws
@@ -185,22 +174,23 @@ def _cross_step(linear, outputs, t, h, t_new, hl, fac_l, jo, cnt, y, yn, k, bw, 
         _copy_states(y, ys, active, n)
     tau = t
     last = False
+    d_sub = 0
+    d_rej = 0
     while not last:
         if has_linear:
             if t_new - tau <= hl * 1.000001:
                 hl = t_new - tau
                 last = True
-            status = _step_status(hl, tau, cnt[_ACC] + cnt[_REJ] + cnt[_SUB] + cnt[_SUB_REJ],
-                                  max_steps)
+            status = _step_status(hl, tau, n_done + d_sub + d_rej, max_steps)
             if status != STATUS_OK:
-                return status, hl, fac_l, jo
+                return status, hl, fac_l, jo, d_sub, d_rej
             errl = _linear_attempt(linear, t, h, tau, hl, last, y, yn, k, bw, ys, ynode,
                                    node_states, active, p, gb, lb, rtol, atol, wl, ne, n)
             if not errl < 1e300:
-                return STATUS_NOT_FINITE, hl, fac_l, jo
+                return STATUS_NOT_FINITE, hl, fac_l, jo, d_sub, d_rej
             fac_l = _step_factor(errl, 0.25)  # RADAU5 estimate ~ h^4
             if errl > 1.0:
-                cnt[_SUB_REJ] += 1
+                d_rej += 1
                 hl = hl * max(_MIN_FACTOR, fac_l)
                 last = False
                 continue
@@ -219,10 +209,10 @@ def _cross_step(linear, outputs, t, h, t_new, hl, fac_l, jo, cnt, y, yn, k, bw, 
         if has_linear:
             _copy_states(ynode[2], ys, node_states, n)
             _copy_states(ynode[2], ys, active, n)
-            cnt[_SUB] += 1
+            d_sub += 1
             hl = _next_size(hl, fac_l, last)
         tau = tau_new
-    return STATUS_OK, hl, fac_l, jo
+    return STATUS_OK, hl, fac_l, jo, d_sub, d_rej
 
 
 @_inline_jit
@@ -272,7 +262,10 @@ def integrate_block(rhs, linear, outputs, first, n, run):  # type: ignore[no-unt
           np.zeros((n_red, lanes)), np.zeros((n_red, 3, lanes)),
           np.empty((sel.size, t_out.size, lanes)))
     req = (t_out, intervals, (red_outputs, thresholds), sel, dense_states, active, node_states)
-    cnt = np.zeros(4, dtype=np.int64)
+    n_acc = 0
+    n_rej = 0
+    n_sub = 0
+    n_sub_rej = 0
     _load_block(first, n, P, y0, sched, ev_ptr, p, y, ptr)
     bps = _block_breakpoints(first, n, sched, ev_ptr, ev_time, extra, t_end)
     jo = 0
@@ -288,27 +281,29 @@ def integrate_block(rhs, linear, outputs, first, n, run):  # type: ignore[no-unt
                 last = tb - t <= h * 1.000001
                 if last:
                     h = tb - t
-                status = _step_status(h, t, cnt[_ACC] + cnt[_REJ] + cnt[_SUB] + cnt[_SUB_REJ],
-                                      max_steps)
+                status = _step_status(h, t, n_acc + n_rej + n_sub + n_sub_rej, max_steps)
                 if status != STATUS_OK:
-                    return status, cnt[_ACC], cnt[_REJ], cnt[_SUB]
+                    return status, n_acc, n_rej, n_sub
                 err = _dp_attempt(rhs, t, h, y, p, u, k, yt, yn, rtol, atol, ws[0], ne, n)
                 if not err < 1e300:
-                    return STATUS_NOT_FINITE, cnt[_ACC], cnt[_REJ], cnt[_SUB]
+                    return STATUS_NOT_FINITE, n_acc, n_rej, n_sub
                 fac = _step_factor(err, 0.2)  # DP5 error ~ h^5
                 if err > 1.0:
-                    cnt[_REJ] += 1
+                    n_rej += 1
                     h = h * max(_MIN_FACTOR, fac)
                     continue
                 t_new = tb if last else t + h
-                status, hl, fac_l, jo = _cross_step(
-                    linear, outputs, t, h, t_new, hl, fac_l, jo, cnt, y, yn, k, bw, ys, ynode,
+                status, hl, fac_l, jo, d_sub, d_rej = _cross_step(
+                    linear, outputs, t, h, t_new, hl, fac_l, jo,
+                    n_acc + n_rej + n_sub + n_sub_rej, y, yn, k, bw, ys, ynode,
                     yt, o, ws, p, rtol, atol, max_steps, req, first, rows, red, ne, n)
+                n_sub += d_sub
+                n_sub_rej += d_rej
                 if status != STATUS_OK:
-                    return status, cnt[_ACC], cnt[_REJ], cnt[_SUB]
+                    return status, n_acc, n_rej, n_sub
                 _accept(y, yn, k, ys, active, ne, n)
                 t = t_new
-                cnt[_ACC] += 1
+                n_acc += 1
                 h = _next_size(h, fac, last)
         # Outputs at the breakpoint itself before any step (t = 0 case).
         while jo < t_out.size and t_out[jo] <= t and t_out[jo] == tb:
@@ -321,7 +316,7 @@ def integrate_block(rhs, linear, outputs, first, n, run):  # type: ignore[no-unt
             h = min(h, h_init)
             hl = min(hl, h_init)
     _flush_outputs(ws[6], first, n, rows, out)
-    return STATUS_OK, cnt[_ACC], cnt[_REJ], cnt[_SUB]
+    return STATUS_OK, n_acc, n_rej, n_sub
 
 
 @_inline_jit

@@ -16,9 +16,6 @@ from ..errors import InvalidParameterError, SolverError
 from ._compile import compile_notice
 from ._tableau import STATUS_OK, STATUS_TEXT
 
-_TASK_BLOCKS = 4
-"""Blocks per thread task: small tasks balance blocks of unequal cost over the threads."""
-
 
 @dataclass(frozen=True, slots=True)
 class SolverOptions:
@@ -283,7 +280,8 @@ def _call_kernel(spec: ModelSpec, run: Run, options: SolverOptions,
     n_blocks = run.starts.size - 1
     packed = tuple(run)
     threads = options.threads or int(numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
-    per_task = max(1, min(chunk_blocks, _TASK_BLOCKS, -(-n_blocks // threads)))
+    # about 8 tasks per thread: balance on a shared host, few kernel calls
+    per_task = max(1, min(chunk_blocks, -(-n_blocks // (8 * threads))))
     tasks = [(b0, min(n_blocks, b0 + per_task)) for b0 in range(0, n_blocks, per_task)]
     n = run.P.shape[0]
     done = 0
