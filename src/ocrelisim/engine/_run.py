@@ -273,8 +273,8 @@ def _call_kernel(spec: ModelSpec, run: Run, options: SolverOptions,
 
     Kernels are ``nogil`` functions, not Numba ``parallel`` ones: the parallel compiler passes
     cost most of a kernel's compile time (measured: 143 of 200 CPU seconds for the immune
-    model), and threads over independent blocks need none of them. The first task runs alone,
-    so that the kernel is compiled (or loaded from the disk cache) once; blocks are
+    model), and threads over independent blocks need none of them. The first task (one block)
+    runs alone, so that the kernel is compiled (or loaded from the disk cache) once; blocks are
     independent, so results do not depend on the threads or the order of completion.
     """
     n_blocks = run.starts.size - 1
@@ -282,7 +282,10 @@ def _call_kernel(spec: ModelSpec, run: Run, options: SolverOptions,
     threads = options.threads or int(numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
     # about 8 tasks per thread: balance on a shared host, few kernel calls
     per_task = max(1, min(chunk_blocks, -(-n_blocks // (8 * threads))))
-    tasks = [(b0, min(n_blocks, b0 + per_task)) for b0 in range(0, n_blocks, per_task)]
+    # the first task is one block, run alone: it compiles or loads the kernel, then the rest
+    # runs on the pool
+    tasks = [(0, 1)] + [(b0, min(n_blocks, b0 + per_task))
+                        for b0 in range(1, n_blocks, per_task)]
     n = run.P.shape[0]
     done = 0
 
