@@ -28,6 +28,7 @@ from ..regimens._calendar import (
     earliest_next_dose,
     interval_allowed,
 )
+from ..regimens._guided import GuidedRule, next_guided_date
 from ._day import DayOptions, VisitKind, infusion_day
 from ._switching import PriorTherapy, gap_risk, prior_therapy
 
@@ -220,21 +221,24 @@ def _maintenance_after(base: dt.date, k: int, options: PlanOptions) -> dt.date:
 
 
 def _guided(due: dt.date, last: dt.date, crossings: Sequence[dt.date] | None,
-            notes: list[Finding]) -> dt.date:
-    """B-cell-guided hook: the first CD19 crossing after ``last``, never before 5 months."""
+            notes: list[Finding], rule: GuidedRule | None) -> dt.date:
+    """B-cell-guided hook (:func:`ocrelisim.regimens.next_guided_date`): the first CD19
+    crossing after ``last`` (with ``rule``, the first check on or after it), never before
+    5 months."""
     if crossings is None:
         return due
-    later = sorted(c for c in crossings if c > last)
-    if not later:
+    guided = next_guided_date(crossings, last, rule)
+    if guided is None:
         notes.append(Finding("bcell-guided", f"no CD19 crossing given after "
                              f"{last.isoformat()}; the label interval is used",
                              "[S32]-[S35]", "info"))
         return due
-    return max(later[0], earliest_next_dose(last))
+    return guided
 
 
 def dose_dates(plan_date: dt.date, route: str, history: tuple[PastDose, ...],
-               options: PlanOptions, bcell_crossings: Sequence[dt.date] | None = None
+               options: PlanOptions, bcell_crossings: Sequence[dt.date] | None = None,
+               guided_rule: GuidedRule | None = None
                ) -> tuple[list[tuple[dt.date, float, str, str]], list[Finding]]:
     """Planned doses from ``plan_date`` on: (date, mg, route, note) and findings.
 
@@ -273,7 +277,7 @@ def dose_dates(plan_date: dt.date, route: str, history: tuple[PastDose, ...],
         k += 1
         scheduled = _maintenance_after(base, k, options)
         label_due = max(scheduled, earliest_next_dose(last_date))
-        due = _guided(label_due, last_date, bcell_crossings, notes)
+        due = _guided(label_due, last_date, bcell_crossings, notes, guided_rule)
         note = (f"{big[0]:g} mg {big[1]} every {options.interval} [S3][S4]" if due == label_due
                 else f"{big[0]:g} mg {big[1]}, B-cell guided (CD19 crossing), >= 5 months "
                      f"after the previous dose [S3][S4]")
@@ -291,7 +295,8 @@ def dose_dates(plan_date: dt.date, route: str, history: tuple[PastDose, ...],
 def plan_patient(start: dt.date | None, route: str, *, history: Sequence[PastDose] = (),
                  prior: str | None = None, prior_last_dose: dt.date | None = None,
                  tz: str = "UTC", options: PlanOptions | None = None,
-                 bcell_crossings: Sequence[dt.date] | None = None) -> PatientPlan:
+                 bcell_crossings: Sequence[dt.date] | None = None,
+                 guided_rule: GuidedRule | None = None) -> PatientPlan:
     """A patient's calendar from a start date, a route and a history.
 
     Parameters
@@ -311,6 +316,10 @@ def plan_patient(start: dt.date | None, route: str, *, history: Sequence[PastDos
         Hook for B-cell-guided dosing: dates a measured or predicted CD19 count crosses the
         redosing threshold; each maintenance dose moves to the first crossing after the
         previous dose, never earlier than 5 months after it.
+    guided_rule : GuidedRule, optional
+        With ``bcell_crossings``: doses fall on the rule's monitoring checks (the first check
+        on or after the crossing, :func:`ocrelisim.regimens.next_guided_date`); without it
+        the crossing dates are the checks.
 
     Returns
     -------
@@ -332,7 +341,7 @@ def plan_patient(start: dt.date | None, route: str, *, history: Sequence[PastDos
                                 "for patients without a prior serious infusion reaction; the "
                                 "standard infusion is planned", "[S65]"))
         opt = replace(opt, shorter_infusion=False)
-    planned, notes = dose_dates(plan_date, route, doses, opt, bcell_crossings)
+    planned, notes = dose_dates(plan_date, route, doses, opt, bcell_crossings, guided_rule)
     findings += notes
     visits = _dose_visits(planned, doses, opt)
     if not doses:

@@ -39,6 +39,9 @@ from ._doses import IVInfusion as IVInfusion
 from ._doses import RateSteps as RateSteps
 from ._doses import RateTable as RateTable
 from ._doses import SCInjection as SCInjection
+from ._guided import GuidedRule as GuidedRule
+from ._guided import next_guided_date as next_guided_date
+from ._guided import next_guided_dose as next_guided_dose
 from ._nonmem import NonmemData as NonmemData
 from ._nonmem import read_nonmem as read_nonmem
 from ._regimen import PRESETS as PRESETS
@@ -59,11 +62,14 @@ __all__ = [
     "STARTING_DOSE",
     "Dose",
     "DoseEvents",
+    "GuidedRule",
     "IVInfusion",
     "NonmemData",
     "RateSteps",
     "RateTable",
     "Regimen",
     "SCInjection",
+    "next_guided_date",
+    "next_guided_dose",
     "read_nonmem",
 ]

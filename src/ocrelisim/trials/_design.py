@@ -13,7 +13,7 @@ from ..errors import DesignError, RegimenError
 from ..outcomes import MECHANISMS, Schedule
 from ..parameters import DiseaseParameters
 from ..population import DISEASES
-from ..regimens import PRESETS, Regimen
+from ..regimens import PRESETS, GuidedRule, Regimen
 
 TREATMENTS = ("ocrelizumab", "interferon", "placebo", "comparator")
 """Arm treatments: ocrelizumab (through the immune model), IFN β-1a 44 µg three times weekly,
@@ -57,7 +57,8 @@ class Arm:
         is given at the first monitoring visit where CD19+ B cells are at or above
         ``threshold`` (cells/µL, default 10), visits every ``check_every`` weeks (default 4)
         from ``earliest`` weeks (default 24) after the previous dose. No rule of this kind
-        is published for ocrelizumab (facts §2.3); the defaults are assumptions.
+        is published for ocrelizumab (facts §2.3); the defaults are assumptions. The keys are
+        the fields of :class:`ocrelisim.regimens.GuidedRule` (see :meth:`guided_rule`).
     """
 
     name: str
@@ -106,6 +107,10 @@ class Arm:
                 raise DesignError(f"arm {self.name!r}: guided redosing is for ocrelizumab arms")
             object.__setattr__(self, "guided", _guided_rule(self.name, self.guided))
 
+    def guided_rule(self) -> GuidedRule | None:
+        """The arm's B-cell-guided redosing rule (None when the arm is not guided)."""
+        return None if self.guided is None else GuidedRule(**self.guided)
+
     def regimen_for(self, weeks: int) -> Regimen:
         """The ocrelizumab regimen, presets extended to cover ``weeks`` of follow-up (for a
         guided arm: the regimen as given, the start before guided doses)."""
@@ -121,8 +126,9 @@ class Arm:
         return Regimen.preset(self.regimen, doses)
 
 
-GUIDED_DEFAULTS = {"threshold": 10.0, "check_every": 4.0, "earliest": 24.0}
-"""B-cell-guided redosing defaults: cells/µL, weeks, weeks (assumptions; no published rule)."""
+GUIDED_DEFAULTS = {k: getattr(GuidedRule(), k) for k in ("threshold", "check_every", "earliest")}
+"""B-cell-guided redosing defaults: cells/µL, weeks, weeks (assumptions; no published rule):
+the defaults of :class:`ocrelisim.regimens.GuidedRule`, whose fields are these keys."""
 
 
 def _guided_rule(arm: str, rule: Mapping[str, float]) -> dict[str, float]:
@@ -139,6 +145,7 @@ def _guided_rule(arm: str, rule: Mapping[str, float]) -> dict[str, float]:
                 or v <= 0:
             raise DesignError(f"arm {arm!r}: guided {k} = {v!r} must be a positive number "
                               f"(threshold in cells/µL, check_every and earliest in weeks)")
+    GuidedRule(**out)  # the one definition checks it too
     return {k: float(v) for k, v in out.items()}
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from multiprocessing import get_all_start_methods, get_context
@@ -47,7 +47,7 @@ from ..outcomes import (
 )
 from ..parameters import DISEASE, IMMUNE, DiseaseParameters, ImmuneParameters
 from ..population import Population
-from ..regimens import MAINTENANCE_DOSE, IVInfusion, Regimen
+from ..regimens import MAINTENANCE_DOSE, GuidedRule, IVInfusion, Regimen, next_guided_dose
 from ..units import DAYS_PER_YEAR
 from ._analysis import Row, analyse
 from ._design import HIGHER_IS_BETTER, TrialDesign
@@ -97,10 +97,11 @@ def bank_population(design: TrialDesign, size: int, seed: int) -> Population:
         draws *= 2
 
 
-def _guided_regimens(start: Regimen, rule: Mapping[str, float], pop: Population,
+def _guided_regimens(start: Regimen, rule: GuidedRule, pop: Population,
                      days: int, immune: ImmuneParameters) -> list[Regimen]:
     """Per-patient regimens: ``start`` plus 600 mg IV whenever B cells reach the threshold at
-    a monitoring visit (simulate, add the next dose where due, repeat)."""
+    a monitoring visit (:func:`ocrelisim.regimens.next_guided_dose`; simulate, add the next
+    dose where due, repeat)."""
     from ..simulate import simulate
 
     regimens = [start] * pop.n
@@ -113,12 +114,8 @@ def _guided_regimens(start: Regimen, rule: Mapping[str, float], pop: Population,
         b = res["B"]
         active[:] = False
         for i in range(pop.n):
-            checks = last[i] + 7.0 * (rule["earliest"]
-                                      + rule["check_every"] * np.arange(0, days // 7 + 1))
-            checks = checks[checks <= days]
-            due = checks[b[i, checks.astype(np.int64)] >= rule["threshold"]]
-            if due.size:
-                t = float(due[0])
+            t = next_guided_dose(times, b[i], float(last[i]), rule)
+            if t is not None:
                 regimens[i] = regimens[i] + Regimen((IVInfusion.label(t, MAINTENANCE_DOSE.value),))
                 last[i] = t
                 active[i] = True
@@ -148,8 +145,9 @@ def build_bank(design: TrialDesign, size: int = DEFAULT_BANK, seed: int = 0, *,
         key = f"{regimen}|{sorted((arm.guided or {}).items())}"
         if key not in done:
             regimens: Regimen | list[Regimen] = regimen
-            if arm.guided is not None:
-                regimens = _guided_regimens(regimen, arm.guided, pop, days, immune)
+            rule = arm.guided_rule()
+            if rule is not None:
+                regimens = _guided_regimens(regimen, rule, pop, days, immune)
             res = simulate(regimens, pop, times, model="immune", variables=["B_CYTO", "IgG"],
                            model_parameters=immune)
             delayed = effect_delay(1.0 - res["B_CYTO"], 1.0, params.t_half_effect.value)
