@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -182,6 +183,8 @@ class Outcomes:
     #                            relapse activity)
     t25_worse: Float1D         # 1.0 if the timed walk worsened by the threshold at the end,
     #                            0.0 if not, NaN if not measured at the end (dropout)
+    prior_relapses: Int1D | None = None  # relapses before randomisation (screening only)
+    gd0: Int1D | None = None   # Gd+ lesions on the baseline scan (screening only)
 
     @property
     def n(self) -> int:
@@ -189,7 +192,8 @@ class Outcomes:
 
 
 def simulate_outcomes(rng: np.random.Generator, multipliers: dict[str, Float2D], disease: str,
-                      schedule: Schedule, p: DiseaseParameters = DISEASE) -> Outcomes:
+                      schedule: Schedule, p: DiseaseParameters = DISEASE, *,
+                      prior_years: float | None = None) -> Outcomes:
     """Simulate relapses, lesions, EDSS and the timed walk for ``n`` patients.
 
     Parameters
@@ -206,6 +210,14 @@ def simulate_outcomes(rng: np.random.Generator, multipliers: dict[str, Float2D],
         Follow-up, visits, scans and confirmation windows.
     p : DiseaseParameters
         Natural-history and effect parameters.
+    prior_years : float, optional
+        RMS only, for enrolment criteria: also draw each patient's relapses over the
+        ``prior_years`` before randomisation, Poisson with the untreated rate times the
+        patient's relapse frailty (assumption: the pre-trial rate is the untreated on-trial
+        rate; the model carries no pre-trial history or regression to the mean), and the Gd+
+        lesions on the baseline scan, Poisson with the untreated mean times the lesion frailty
+        (``prior_relapses`` and ``gd0``). Drawn after every other draw, so the other outcomes
+        are those of a call without it; None (default) draws nothing more.
     """
     n, weeks = multipliers["pira"].shape
     rms = disease == "RMS"
@@ -290,17 +302,36 @@ def simulate_outcomes(rng: np.random.Generator, multipliers: dict[str, Float2D],
     measured = followup >= weeks
     worse = np.where(measured, (log_ratio >= math.log1p(p.t25_worsening.value)).astype(float),
                      np.nan)
+    prior = gd0 = None
+    if prior_years is not None and rms:  # after every other draw (enrolment screening)
+        prior = rng.poisson(p.arr_untreated.value * prior_years * u).astype(np.int64)
+        gd0 = rng.poisson(p.gd_untreated.value * v).astype(np.int64)
     return Outcomes(followup=followup, relapses=relapses.astype(np.int64), gd=gd, t2=t2,
                     scans=scans, edss0=obs[:, 0], edss_last=edss_last, cdp_time=cdp_time,
-                    cdp_event=cdp_event, cdp_pira=cdp_pira, t25_worse=worse)
+                    cdp_event=cdp_event, cdp_pira=cdp_pira, t25_worse=worse,
+                    prior_relapses=prior, gd0=gd0)
+
+
+def _join(arrays: list[Any]) -> Any:
+    """Arrays concatenated; None when any part lacks the field (screening fields)."""
+    return None if any(a is None for a in arrays) else np.concatenate(arrays)
 
 
 def concat(parts: list[Outcomes]) -> Outcomes:
     """Outcomes of several arms stacked (patients in the order of ``parts``)."""
     names = Outcomes.__dataclass_fields__
-    return Outcomes(**{k: np.concatenate([getattr(o, k) for o in parts]) for k in names})
+    fields: dict[str, Any] = {k: _join([getattr(o, k) for o in parts]) for k in names}
+    return Outcomes(**fields)
+
+
+def subset(out: Outcomes, keep: Int1D) -> Outcomes:
+    """The patients ``keep`` (indices, in that order) of ``out``."""
+    names = Outcomes.__dataclass_fields__
+    fields: dict[str, Any] = {k: None if getattr(out, k) is None else getattr(out, k)[keep]
+                              for k in names}
+    return Outcomes(**fields)
 
 
 __all__ = ["MECHANISMS", "Outcomes", "Schedule", "concat", "confirmed_progression",
            "constant_multipliers",
-           "drug_multipliers", "effect_delay", "ifn_rate_ratios", "simulate_outcomes"]
+           "drug_multipliers", "effect_delay", "ifn_rate_ratios", "simulate_outcomes", "subset"]

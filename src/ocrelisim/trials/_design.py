@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Self
 
 from ..errors import DesignError, RegimenError
-from ..outcomes import MECHANISMS, Schedule
+from ..outcomes import EDSS_MAX, MECHANISMS, Schedule
 from ..parameters import DiseaseParameters
 from ..population import DISEASES
 from ..regimens import PRESETS, GuidedRule, Regimen
@@ -149,6 +149,14 @@ def _guided_rule(arm: str, rule: Mapping[str, float]) -> dict[str, float]:
     return {k: float(v) for k, v in out.items()}
 
 
+def _pair(name: str, value: object, unit: str) -> tuple[float, float]:
+    pair = tuple(value) if isinstance(value, Sequence) and not isinstance(value, str) else ()
+    if len(pair) != 2 or not all(not isinstance(x, bool) and isinstance(x, int | float)
+                                 and math.isfinite(x) for x in pair) or pair[0] > pair[1]:
+        raise DesignError(f"{name} = {value!r} must be [low, high] ({unit}) with low <= high")
+    return float(pair[0]), float(pair[1])
+
+
 def _whole(name: str, value: object, lo: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < lo:
         raise DesignError(f"{name} = {value!r} must be a whole number >= {lo}")
@@ -189,6 +197,37 @@ class TrialDesign:
     dropout : float, optional
         Dropout hazard per year, every arm (default: ``DiseaseParameters.dropout_rms`` or
         ``dropout_ppms``, assumptions).
+    age_range : (float, float), optional
+        Enrol only patients aged ``[low, high]`` years: the B-cell bank's patients (the
+        covariates of the immune model) are drawn from the disease population by rejection
+        sampling. The disease model has no age dependence yet (issue 12 item 3), so the age
+        range changes ocrelizumab arms only through the PK/immune covariates and comparator
+        arms not at all.
+    edss_range : (float, float), optional
+        Enrol only patients whose observed baseline (screening) EDSS lies in ``[low, high]``
+        (steps of 0.5).
+    prior_relapses : (int, int), optional
+        RMS only: enrol only patients with ``low`` to ``high`` relapses in the ``prior_years``
+        before randomisation. Pre-trial relapses are drawn Poisson with the untreated rate
+        times the patient's relapse frailty (an assumption: no pre-trial history or regression
+        to the mean is modelled), so the criterion selects on the frailty.
+    prior_years : int
+        Years before randomisation that ``prior_relapses`` counts: 1 or 2 (default 1).
+    gd_baseline : bool, optional
+        RMS only: True enrols only patients with at least one Gd+ lesion on the baseline scan,
+        False only patients with none (baseline lesions Poisson with the untreated mean times
+        the patient's lesion frailty).
+    disease_duration : (float, float), optional
+        Refused: the disease model does not carry disease duration yet (issue 12 item 3) and
+        the dossier gives no baseline distribution for it.
+
+    Enrolment criteria (``edss_range``, ``prior_relapses``, ``gd_baseline``) are applied by
+    rejection sampling of whole patients in each replicate (see
+    :func:`ocrelisim.trials.simulate_replicate`): patients are simulated with the replicate's
+    generator and the first eligible ones are kept, so the enrolled patients' outcomes follow
+    the model's distribution given eligibility. The model's populations are the calibration
+    trials' enrolled patients (OPERA [S12], ORATORIO [S13]): criteria can narrow them, not
+    widen them. A design without criteria draws exactly what it drew before.
     """
 
     name: str
@@ -205,6 +244,12 @@ class TrialDesign:
     published: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     weight_range: tuple[float, float] | None = None
     dropout: float | None = None
+    age_range: tuple[float, float] | None = None
+    edss_range: tuple[float, float] | None = None
+    prior_relapses: tuple[int, int] | None = None
+    prior_years: int = 1
+    gd_baseline: bool | None = None
+    disease_duration: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         if self.disease not in DISEASES:
@@ -268,6 +313,57 @@ class TrialDesign:
                 raise DesignError(f"weight_range = {self.weight_range!r} must be [low, high] kg "
                                   f"with 0 < low < high")
             object.__setattr__(self, "weight_range", (float(lo_hi[0]), float(lo_hi[1])))
+        self._check_enrolment()
+
+    def _check_enrolment(self) -> None:
+        if self.disease_duration is not None:
+            raise DesignError(
+                f"disease_duration = {self.disease_duration!r}: the disease model does not "
+                f"carry disease duration yet (issue 12 item 3) and the fact dossier gives no "
+                f"baseline distribution for it; remove disease_duration from the design")
+        if self.age_range is not None:
+            lo, hi = _pair("age_range", self.age_range, "years")
+            if not 18.0 <= lo <= hi <= 80.0:
+                raise DesignError(f"age_range = {list(self.age_range)!r} must be [low, high] "
+                                  f"years with 18 <= low <= high <= 80")
+            object.__setattr__(self, "age_range", (lo, hi))
+        if self.edss_range is not None:
+            lo, hi = _pair("edss_range", self.edss_range, "EDSS points")
+            if not 0.0 <= lo <= hi <= EDSS_MAX or not (2 * lo).is_integer() \
+                    or not (2 * hi).is_integer():
+                raise DesignError(f"edss_range = {list(self.edss_range)!r} must be [low, high] "
+                                  f"EDSS scores in steps of 0.5 with 0 <= low <= high <= "
+                                  f"{EDSS_MAX:g}, e.g. [3.0, 6.5]")
+            object.__setattr__(self, "edss_range", (lo, hi))
+        if self.prior_relapses is not None:
+            if self.disease != "RMS":
+                raise DesignError(f"prior_relapses: relapses are modelled for RMS only; this "
+                                  f"design is {self.disease}; remove prior_relapses")
+            pair = tuple(self.prior_relapses) if isinstance(self.prior_relapses, Sequence) \
+                and not isinstance(self.prior_relapses, str) else ()
+            if len(pair) != 2 or any(isinstance(k, bool) or not isinstance(k, int) or k < 0
+                                     for k in pair) or pair[0] > pair[1]:
+                raise DesignError(f"prior_relapses = {self.prior_relapses!r} must be [low, high] "
+                                  f"whole numbers of relapses with 0 <= low <= high, e.g. "
+                                  f"[1, 10]")
+            object.__setattr__(self, "prior_relapses", (int(pair[0]), int(pair[1])))
+        if isinstance(self.prior_years, bool) or self.prior_years not in (1, 2):
+            raise DesignError(f"prior_years = {self.prior_years!r} must be 1 or 2 (years before "
+                              f"randomisation that prior_relapses counts)")
+        if self.gd_baseline is not None:
+            if not isinstance(self.gd_baseline, bool):
+                raise DesignError(f"gd_baseline = {self.gd_baseline!r} must be true (at least "
+                                  f"one Gd+ lesion at baseline) or false (none)")
+            if self.disease != "RMS":
+                raise DesignError(f"gd_baseline: Gd+ lesions are modelled for RMS only; this "
+                                  f"design is {self.disease}; remove gd_baseline")
+
+    @property
+    def screened(self) -> bool:
+        """Whether the design has enrolment criteria applied per replicate (EDSS, prior
+        relapses, baseline Gd+ lesions)."""
+        return (self.edss_range is not None or self.prior_relapses is not None
+                or self.gd_baseline is not None)
 
     def _check_allocation(self, n_arms: int) -> tuple[float, ...]:
         alloc = tuple(self.allocation)
@@ -321,7 +417,9 @@ class TrialDesign:
         if not isinstance(spec, Mapping):
             raise DesignError("a design must be a mapping of keys (name, disease, arms, ...)")
         allowed = {"name", "disease", "arms", "allocation", "n", "weeks", "endpoints", "control",
-                   "visit_every", "mri_weeks", "alpha", "weight_range", "dropout", "preset"}
+                   "visit_every", "mri_weeks", "alpha", "weight_range", "dropout", "preset",
+                   "age_range", "edss_range", "prior_relapses", "prior_years", "gd_baseline",
+                   "disease_duration"}
         bad = sorted(set(spec) - allowed)
         if bad:
             raise DesignError(f"unknown design keys {bad}; allowed: {sorted(allowed)}")
@@ -349,7 +447,8 @@ class TrialDesign:
                                   f"regimen, guided or rate_ratios only")
             arms.append(Arm(**a))
         data["arms"] = tuple(arms)
-        for key in ("allocation", "endpoints", "mri_weeks", "weight_range"):
+        for key in ("allocation", "endpoints", "mri_weeks", "weight_range", "age_range",
+                    "edss_range", "prior_relapses", "disease_duration"):
             if data.get(key) is not None and (isinstance(data[key], str)
                                               or not isinstance(data[key], Sequence)):
                 raise DesignError(f"{key} must be a list")

@@ -14,6 +14,12 @@ every other draw, so the endpoint results are those of a run without infections.
 arms (interferon, placebo, rate-ratio comparators) have no IgG model: their infections are not
 modelled.
 
+Enrolment criteria (issue 12 item 4): ``age_range`` (with ``weight_range``) selects the bank's
+patients by rejection sampling; ``edss_range``, ``prior_relapses`` and ``gd_baseline`` select
+whole patients per replicate by rejection sampling (:func:`_enrol`: cohorts of twice the arm
+size are simulated with the replicate's generator until enough are eligible). A design without
+them takes the unchanged path and draws exactly what it drew before they existed.
+
 Replicate ``r`` draws from the stream ``(64, r)`` of ``seed`` and the bank from the population
 streams of the same seed (:mod:`ocrelisim._streams`): results depend only on ``seed`` and
 ``r``, not on the worker, the number of workers or the order of completion.
@@ -44,6 +50,7 @@ from ..outcomes import (
     effect_delay,
     ifn_rate_ratios,
     simulate_outcomes,
+    subset,
 )
 from ..parameters import DISEASE, IMMUNE, DiseaseParameters, ImmuneParameters
 from ..population import Population
@@ -78,22 +85,30 @@ _MAX_DRAWS = 64  # a weight band may keep 1/64 of the sampled population at leas
 
 
 def bank_population(design: TrialDesign, size: int, seed: int) -> Population:
-    """``size`` patients of the design's disease, within its weight band if it has one."""
-    if design.weight_range is None:
+    """``size`` patients of the design's disease, within its weight band and age range if it
+    has them (rejection sampling: the first eligible patients of a larger sample)."""
+    if design.weight_range is None and design.age_range is None:
         return Population.sample(size, design.disease, seed=seed)
-    lo, hi = design.weight_range
     draws = 2 * size
     while True:
         pop = Population.sample(draws, design.disease, seed=seed)
-        w = pop.covariates["WT"].to_numpy()
-        keep = np.flatnonzero((w >= lo) & (w < hi))
+        ok = np.ones(draws, dtype=bool)
+        if design.weight_range is not None:
+            lo, hi = design.weight_range
+            w = pop.covariates["WT"].to_numpy()
+            ok &= (w >= lo) & (w < hi)
+        if design.age_range is not None:
+            a = pop.covariates["AGE"].to_numpy()
+            ok &= (a >= design.age_range[0]) & (a <= design.age_range[1])
+        keep = np.flatnonzero(ok)
         if keep.size >= size:
             return pop.subset(keep[:size])
         if draws >= _MAX_DRAWS * size:
             raise DesignError(
-                f"weight_range [{lo:g}, {hi:g}) kg keeps {keep.size} of {draws} sampled "
-                f"{design.disease} patients; widen the band (weights are log-normal by sex, "
-                f"medians 68 and 83 kg)")
+                f"weight_range {design.weight_range} kg and age_range {design.age_range} y "
+                f"keep {keep.size} of {draws} sampled {design.disease} patients; widen the "
+                f"band or the age range (weights are log-normal by sex, medians 68 and 83 kg; "
+                f"ages follow the population's Demographics)")
         draws *= 2
 
 
@@ -187,8 +202,12 @@ def _simulate(design: TrialDesign, bank: PatientBank, seed: int, replicate: int,
     params = design.disease_parameters(params)
     parts, codes, picks = [], [], []
     for i, n in enumerate(design.arm_sizes()):
-        mult, pick = _arm_multipliers(design, bank, i, n, rng, params)
-        parts.append(simulate_outcomes(rng, mult, design.disease, design.schedule, params))
+        if design.screened:
+            part, pick = _enrol(design, bank, i, n, rng, params)
+        else:
+            mult, pick = _arm_multipliers(design, bank, i, n, rng, params)
+            part = simulate_outcomes(rng, mult, design.disease, design.schedule, params)
+        parts.append(part)
         codes.append(np.full(n, i))
         picks.append(pick)
     rows: list[Row] = []
@@ -200,6 +219,50 @@ def _simulate(design: TrialDesign, bank: PatientBank, seed: int, replicate: int,
                              **_infection_counts(bank.igg[name][pick], part.followup,
                                                  design.disease, rng)})
     return concat(parts), np.concatenate(codes), rows
+
+
+def _eligible(design: TrialDesign, out: Outcomes) -> npt.NDArray[np.bool_]:
+    """Patients meeting the design's EDSS, prior-relapse and baseline-Gd+ criteria."""
+    ok = np.ones(out.n, dtype=bool)
+    if design.edss_range is not None:
+        lo, hi = design.edss_range
+        ok &= (out.edss0 >= lo - 1e-9) & (out.edss0 <= hi + 1e-9)
+    if design.prior_relapses is not None and out.prior_relapses is not None:
+        lo_r, hi_r = design.prior_relapses
+        ok &= (out.prior_relapses >= lo_r) & (out.prior_relapses <= hi_r)
+    if design.gd_baseline is not None and out.gd0 is not None:
+        ok &= (out.gd0 > 0) == design.gd_baseline
+    return ok
+
+
+def _enrol(design: TrialDesign, bank: PatientBank, arm_index: int, n: int,
+           rng: np.random.Generator, params: DiseaseParameters
+           ) -> tuple[Outcomes, npt.NDArray[np.int64] | None]:
+    """``n`` eligible patients of one arm by rejection sampling of whole patients: cohorts of
+    ``2n`` are simulated with the replicate's generator (bank picks, then outcomes with the
+    screening draws) until ``n`` meet the criteria; the first ``n`` eligible are kept."""
+    kept: list[Outcomes] = []
+    kept_picks: list[npt.NDArray[np.int64]] = []
+    got = drawn = 0
+    prior = float(design.prior_years) if design.disease == "RMS" else None
+    while got < n:
+        if drawn >= _MAX_DRAWS * n:
+            raise DesignError(
+                f"the enrolment criteria (edss_range {design.edss_range}, prior_relapses "
+                f"{design.prior_relapses} in {design.prior_years} y, gd_baseline "
+                f"{design.gd_baseline}) keep {got} of {drawn} simulated {design.disease} "
+                f"patients in arm {design.arms[arm_index].name!r}; widen them")
+        size = 2 * n
+        mult, pick = _arm_multipliers(design, bank, arm_index, size, rng, params)
+        out = simulate_outcomes(rng, mult, design.disease, design.schedule, params,
+                                prior_years=prior)
+        keep = np.flatnonzero(_eligible(design, out))[: n - got]
+        kept.append(subset(out, keep))
+        if pick is not None:
+            kept_picks.append(pick[keep])
+        got += keep.size
+        drawn += size
+    return concat(kept), (np.concatenate(kept_picks) if kept_picks else None)
 
 
 def _infection_counts(igg: npt.NDArray[np.float32], followup_weeks: Float1D, disease: str,
