@@ -193,7 +193,8 @@ class Outcomes:
 
 def simulate_outcomes(rng: np.random.Generator, multipliers: dict[str, Float2D], disease: str,
                       schedule: Schedule, p: DiseaseParameters = DISEASE, *,
-                      prior_years: float | None = None) -> Outcomes:
+                      prior_years: float | None = None, cutoff: int | None = None
+                      ) -> Outcomes:
     """Simulate relapses, lesions, EDSS and the timed walk for ``n`` patients.
 
     Parameters
@@ -218,6 +219,10 @@ def simulate_outcomes(rng: np.random.Generator, multipliers: dict[str, Float2D],
         lesions on the baseline scan, Poisson with the untreated mean times the lesion frailty
         (``prior_relapses`` and ``gd0``). Drawn after every other draw, so the other outcomes
         are those of a call without it; None (default) draws nothing more.
+    cutoff : int, optional
+        Analysis cut-off week (event-driven trials): the draws are those of the full
+        ``schedule.weeks`` (same generator state → same patients), but follow-up, relapses,
+        visits, scans and the timed walk end at ``cutoff``. None (default): at the end.
     """
     n, weeks = multipliers["pira"].shape
     rms = disease == "RMS"
@@ -227,6 +232,8 @@ def simulate_outcomes(rng: np.random.Generator, multipliers: dict[str, Float2D],
     z = _gamma_frailty(rng, 1.0 / p.pira_shape.value, n)    # progression frailty
     stop = rng.exponential(WEEKS_PER_YEAR / dropout, n) if dropout > 0 else np.full(n, np.inf)
     followup = np.minimum(stop, float(weeks))
+    cut = float(weeks) if cutoff is None else float(min(cutoff, weeks))
+    seen_to = followup if cutoff is None else np.minimum(followup, cut)  # analysis follow-up
     week = np.arange(weeks)
     frac = np.clip(followup[:, None] - week[None, :], 0.0, 1.0)  # share of week w followed
 
@@ -236,7 +243,7 @@ def simulate_outcomes(rng: np.random.Generator, multipliers: dict[str, Float2D],
         rel = rng.poisson(lam * frac)
     else:
         rel = np.zeros((n, weeks), dtype=np.int64)
-    relapses = rel.sum(axis=1)
+    relapses = rel.sum(axis=1) if cutoff is None else rel[:, :round(cut)].sum(axis=1)
 
     # disability: persistent 0.5-point steps from PIRA and relapse residues
     pira_rate = (p.pira_rms.value if rms else p.pira_ppms.value) / WEEKS_PER_YEAR
@@ -259,7 +266,7 @@ def simulate_outcomes(rng: np.random.Generator, multipliers: dict[str, Float2D],
     half = 0.5 * p.p_rater.value
     noise = np.where(err < half, -EDSS_STEP, np.where(err < 2 * half, EDSS_STEP, 0.0))
     obs = np.clip(true_at + noise, 0.0, EDSS_MAX)
-    seen = visits[None, :] <= followup[:, None]              # visit done (week 0 always)
+    seen = visits[None, :] <= seen_to[:, None]               # visit done (week 0 always)
     last_visit = np.where(seen, visits[None, :], 0).max(axis=1).astype(np.float64)
     edss_last = obs[np.arange(n), seen.sum(axis=1) - 1]
 
@@ -284,7 +291,7 @@ def simulate_outcomes(rng: np.random.Generator, multipliers: dict[str, Float2D],
     if rms:
         prev = 0
         for s in schedule.mri_weeks:
-            done = followup >= s
+            done = seen_to >= s
             w = min(s, weeks) - 1
             gd_mean = p.gd_untreated.value * v * multipliers["gd"][:, w]
             t2_mean = (p.t2_untreated.value / WEEKS_PER_YEAR) * v \
@@ -296,17 +303,18 @@ def simulate_outcomes(rng: np.random.Generator, multipliers: dict[str, Float2D],
 
     # timed 25-foot walk (log ratio to baseline; progression frailty scales the slope)
     slope = p.t25_slope.value * z / WEEKS_PER_YEAR
-    drift = (slope[:, None] * multipliers["walk"]).sum(axis=1)
+    walk_mult = multipliers["walk"] if cutoff is None else multipliers["walk"][:, :round(cut)]
+    drift = (slope[:, None] * walk_mult).sum(axis=1)
     sd = p.t25_sd.value
     log_ratio = drift + sd * (rng.standard_normal(n) - rng.standard_normal(n))
-    measured = followup >= weeks
+    measured = seen_to >= cut
     worse = np.where(measured, (log_ratio >= math.log1p(p.t25_worsening.value)).astype(float),
                      np.nan)
     prior = gd0 = None
     if prior_years is not None and rms:  # after every other draw (enrolment screening)
         prior = rng.poisson(p.arr_untreated.value * prior_years * u).astype(np.int64)
         gd0 = rng.poisson(p.gd_untreated.value * v).astype(np.int64)
-    return Outcomes(followup=followup, relapses=relapses.astype(np.int64), gd=gd, t2=t2,
+    return Outcomes(followup=seen_to, relapses=relapses.astype(np.int64), gd=gd, t2=t2,
                     scans=scans, edss0=obs[:, 0], edss_last=edss_last, cdp_time=cdp_time,
                     cdp_event=cdp_event, cdp_pira=cdp_pira, t25_worse=worse,
                     prior_relapses=prior, gd0=gd0)

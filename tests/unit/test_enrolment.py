@@ -1,4 +1,5 @@
-"""Enrolment criteria in trial designs (issue 12 item 4, without re-calibration).
+"""Enrolment criteria and event-driven follow-up in trial designs (issue 12 item 4, without
+re-calibration).
 
 Criteria shape the simulated patients by rejection sampling (EDSS, prior relapses, baseline
 Gd+ lesions per replicate; age in the B-cell bank). Checks: every enrolled patient meets the
@@ -185,3 +186,90 @@ def test_yaml_keys() -> None:
         TrialDesign.from_dict({"preset": "opera", "edss_range": "3-5"})
     with pytest.raises(DesignError, match="disease_duration"):
         TrialDesign.from_dict({"preset": "opera", "disease_duration": [0, 10]})
+
+
+# --- event-driven follow-up ------------------------------------------------------------------
+
+def _ppms(**kw: Any) -> TrialDesign:
+    base: dict[str, Any] = dict(
+        name="pp", disease="PPMS",
+        arms=(Arm("c", "comparator", rate_ratios={"pira": 0.7}), Arm("p", "placebo")),
+        allocation=(1, 1), n=400, weeks=240, endpoints=("CDP12", "CDP24", "T25FW"),
+        mri_weeks=())
+    base.update(kw)
+    return TrialDesign(**base)
+
+
+def test_cutoff_keeps_the_draws_and_ends_follow_up() -> None:
+    mult = {m: np.ones((300, 96)) for m in ("relapse", "gd", "t2", "pira", "walk")}
+    sched = _design(weeks=96, mri_weeks=(24, 48, 96)).schedule
+    full = simulate_outcomes(np.random.default_rng(8), mult, "RMS", sched)
+    same = simulate_outcomes(np.random.default_rng(8), mult, "RMS", sched, cutoff=96)
+    for name in ("followup", "relapses", "gd", "t2", "edss_last", "cdp_time", "t25_worse"):
+        np.testing.assert_array_equal(getattr(full, name), getattr(same, name))
+    cut = simulate_outcomes(np.random.default_rng(8), mult, "RMS", sched, cutoff=48)
+    np.testing.assert_array_equal(cut.edss0, full.edss0)           # the same patients
+    np.testing.assert_array_equal(cut.followup, np.minimum(full.followup, 48.0))
+    assert (cut.relapses <= full.relapses).all() and cut.relapses.sum() < full.relapses.sum()
+    assert (cut.scans <= 2).all() and (cut.cdp_time <= 48).all()
+    assert not np.isnan(cut.t25_worse[cut.followup >= 48]).any()
+
+
+def test_cutoff_is_the_first_visit_reaching_the_target() -> None:
+    fixed = _ppms()
+    out, _ = simulate_replicate(fixed, _bank(), 4, 0)
+    confirmed = out.cdp_time[out.cdp_event[:, 0], 0] + 12  # visit every 12 weeks, window 12
+    target = int((confirmed <= 144).sum())                 # reached exactly at week 144 ...
+    assert (confirmed <= 132).sum() < target               # ... and not at week 132
+    design = fixed.with_(events_target=target, min_weeks=60)
+    ev, _ = simulate_replicate(design, _bank(), 4, 0)
+    assert ev.followup.max() == 144.0
+    np.testing.assert_array_equal(ev.edss0, out.edss0)
+    assert int(ev.cdp_event[:, 0].sum()) == target
+    late = fixed.with_(events_target=1, min_weeks=180)    # reached long before: min_weeks
+    assert simulate_replicate(late, _bank(), 4, 0)[0].followup.max() == 180.0
+
+
+def test_unreached_target_is_the_fixed_trial() -> None:
+    from pandas.testing import assert_frame_equal
+
+    from ocrelisim.trials import run_trial
+
+    fixed = _ppms(weeks=120)
+    a = run_trial(fixed, replicates=3, seed=6, workers=1).table
+    b = run_trial(fixed.with_(events_target=400), replicates=3, seed=6, workers=1).table
+    assert (b.pop("cutoff_week") == 120).all()
+    assert_frame_equal(a, b)
+
+
+def test_cutoff_analysis_matches_a_fixed_trial_of_that_length() -> None:
+    """A 240-week design analysed at week 120 (target 1, min_weeks 120) and a fixed 120-week
+    design are the same trial in distribution: mean CDP12 shares over 30 replicates of 500 per
+    arm agree within 4 SE (SE of each mean about 0.003)."""
+    from ocrelisim.trials import run_trial
+
+    shares = []
+    for d in (_ppms(n=1000, events_target=1, min_weeks=120), _ppms(n=1000, weeks=120)):
+        s = run_trial(d, replicates=30, seed=3, workers=1).summary()
+        row = s[s["endpoint"] == "CDP12"].iloc[0]
+        shares.append((row["treated"], row["reference"]))
+    for x, y in zip(*shares, strict=True):
+        assert abs(x - y) < 4 * np.sqrt(2 * 0.4 * 0.6 / (500 * 30))
+
+
+@pytest.mark.parametrize(("kw", "field"), [
+    ({"events_target": 0}, "events_target"), ({"events_target": 2.5}, "events_target"),
+    ({"events_target": 401}, "events_target"), ({"min_weeks": 100}, "min_weeks"),
+    ({"events_target": 10, "min_weeks": 24}, "min_weeks"),
+    ({"events_target": 10, "min_weeks": 300}, "min_weeks"),
+])
+def test_bad_event_settings_name_the_field(kw: dict[str, Any], field: str) -> None:
+    with pytest.raises(DesignError, match=field):
+        _ppms(**kw)
+
+
+def test_event_yaml_keys() -> None:
+    d = TrialDesign.from_dict({"preset": "oratorio", "weeks": 240, "events_target": 250,
+                               "min_weeks": 120})
+    assert (d.events_target, d.first_analysis) == (250, 120)
+    assert d.with_(events_target=None, min_weeks=None).first_analysis == 240

@@ -221,6 +221,16 @@ class TrialDesign:
         Refused: the disease model does not carry disease duration yet (issue 12 item 3) and
         the dossier gives no baseline distribution for it.
 
+    events_target : int, optional
+        Event-driven follow-up: each replicate is analysed at the first EDSS visit, no
+        earlier than ``min_weeks``, by which the pooled number of confirmed 12-week
+        progression events (counted when confirmed) reaches ``events_target``; ``weeks`` is
+        then the longest follow-up (the analysis is at ``weeks`` if the target is not reached).
+        None (default): fixed follow-up of ``weeks``.
+    min_weeks : int, optional
+        Event-driven only: the earliest analysis week (default: the longest confirmation
+        window plus one visit interval).
+
     Enrolment criteria (``edss_range``, ``prior_relapses``, ``gd_baseline``) are applied by
     rejection sampling of whole patients in each replicate (see
     :func:`ocrelisim.trials.simulate_replicate`): patients are simulated with the replicate's
@@ -250,6 +260,8 @@ class TrialDesign:
     prior_years: int = 1
     gd_baseline: bool | None = None
     disease_duration: tuple[float, float] | None = None
+    events_target: int | None = None
+    min_weeks: int | None = None
 
     def __post_init__(self) -> None:
         if self.disease not in DISEASES:
@@ -314,6 +326,35 @@ class TrialDesign:
                                   f"with 0 < low < high")
             object.__setattr__(self, "weight_range", (float(lo_hi[0]), float(lo_hi[1])))
         self._check_enrolment()
+        self._check_events()
+
+    def _check_events(self) -> None:
+        if self.events_target is None:
+            if self.min_weeks is not None:
+                raise DesignError(f"min_weeks = {self.min_weeks!r} is for event-driven designs "
+                                  f"only; set events_target too, or remove min_weeks")
+            return
+        target = _whole("events_target", self.events_target, 1)
+        if target > self.n:
+            raise DesignError(f"events_target = {target} exceeds the {self.n} patients; each "
+                              f"patient has at most one confirmed progression event")
+        earliest = max(self.confirm) + self.visit_every
+        low = self.min_weeks if self.min_weeks is not None else earliest
+        _whole("min_weeks", low, 1)
+        if not earliest <= low <= self.weeks:
+            raise DesignError(f"min_weeks = {low} must lie between {earliest} (the longest "
+                              f"confirmation window plus a visit) and weeks = {self.weeks} "
+                              f"(the longest follow-up)")
+
+    @property
+    def first_analysis(self) -> int:
+        """Event-driven designs: the earliest analysis week (``min_weeks`` or its default);
+        fixed follow-up: ``weeks``."""
+        if self.events_target is None:
+            return self.weeks
+        if self.min_weeks is not None:
+            return int(self.min_weeks)
+        return max(self.confirm) + self.visit_every
 
     def _check_enrolment(self) -> None:
         if self.disease_duration is not None:
@@ -419,7 +460,7 @@ class TrialDesign:
         allowed = {"name", "disease", "arms", "allocation", "n", "weeks", "endpoints", "control",
                    "visit_every", "mri_weeks", "alpha", "weight_range", "dropout", "preset",
                    "age_range", "edss_range", "prior_relapses", "prior_years", "gd_baseline",
-                   "disease_duration"}
+                   "disease_duration", "events_target", "min_weeks"}
         bad = sorted(set(spec) - allowed)
         if bad:
             raise DesignError(f"unknown design keys {bad}; allowed: {sorted(allowed)}")

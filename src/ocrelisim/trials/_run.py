@@ -197,19 +197,15 @@ INFECTION_COLUMNS = ("replicate", "arm", "patients", "patient_years", "infection
 
 def _simulate(design: TrialDesign, bank: PatientBank, seed: int, replicate: int,
               params: DiseaseParameters, infections: bool
-              ) -> tuple[Outcomes, np.ndarray, list[Row]]:
-    rng = _streams.replicate(seed, replicate)
+              ) -> tuple[Outcomes, np.ndarray, list[Row], int]:
     params = design.disease_parameters(params)
-    parts, codes, picks = [], [], []
-    for i, n in enumerate(design.arm_sizes()):
-        if design.screened:
-            part, pick = _enrol(design, bank, i, n, rng, params)
-        else:
-            mult, pick = _arm_multipliers(design, bank, i, n, rng, params)
-            part = simulate_outcomes(rng, mult, design.disease, design.schedule, params)
-        parts.append(part)
-        codes.append(np.full(n, i))
-        picks.append(pick)
+    rng, parts, picks = _draw_arms(design, bank, seed, replicate, params, None)
+    cutoff = design.weeks
+    if design.events_target is not None:
+        cutoff = _event_cutoff(design, concat(parts))
+        if cutoff < design.weeks:  # the same draws again, analysed at the cut-off
+            rng, parts, picks = _draw_arms(design, bank, seed, replicate, params, cutoff)
+    codes = [np.full(n, i) for i, n in enumerate(design.arm_sizes())]
     rows: list[Row] = []
     if infections:  # after every other draw: the outcomes above do not depend on these
         for i, (part, pick) in enumerate(zip(parts, picks, strict=True)):
@@ -218,7 +214,41 @@ def _simulate(design: TrialDesign, bank: PatientBank, seed: int, replicate: int,
                 rows.append({"kind": _INFECTIONS, "replicate": replicate, "arm": i,
                              **_infection_counts(bank.igg[name][pick], part.followup,
                                                  design.disease, rng)})
-    return concat(parts), np.concatenate(codes), rows
+    return concat(parts), np.concatenate(codes), rows, cutoff
+
+
+def _draw_arms(design: TrialDesign, bank: PatientBank, seed: int, replicate: int,
+               params: DiseaseParameters, cutoff: int | None
+               ) -> tuple[np.random.Generator, list[Outcomes],
+                          list[npt.NDArray[np.int64] | None]]:
+    """Every arm's patients from the replicate's generator (analysed at ``cutoff``)."""
+    rng = _streams.replicate(seed, replicate)
+    parts, picks = [], []
+    for i, n in enumerate(design.arm_sizes()):
+        if design.screened:
+            part, pick = _enrol(design, bank, i, n, rng, params, cutoff)
+        else:
+            mult, pick = _arm_multipliers(design, bank, i, n, rng, params)
+            part = simulate_outcomes(rng, mult, design.disease, design.schedule, params,
+                                     cutoff=cutoff)
+        parts.append(part)
+        picks.append(pick)
+    return rng, parts, picks
+
+
+def _event_cutoff(design: TrialDesign, out: Outcomes) -> int:
+    """The first visit week from ``design.first_analysis`` by which the pooled confirmed
+    12-week progression events (counted at their confirmation visit) reach the target;
+    ``design.weeks`` when they never do."""
+    if design.events_target is None:
+        return design.weeks
+    c = design.confirm.index(12)
+    k = -(-12 // design.visit_every)
+    confirmed = out.cdp_time[out.cdp_event[:, c], c] + k * design.visit_every
+    for v in design.schedule.visits:
+        if v >= design.first_analysis and (confirmed <= v).sum() >= design.events_target:
+            return int(v)
+    return design.weeks
 
 
 def _eligible(design: TrialDesign, out: Outcomes) -> npt.NDArray[np.bool_]:
@@ -236,7 +266,7 @@ def _eligible(design: TrialDesign, out: Outcomes) -> npt.NDArray[np.bool_]:
 
 
 def _enrol(design: TrialDesign, bank: PatientBank, arm_index: int, n: int,
-           rng: np.random.Generator, params: DiseaseParameters
+           rng: np.random.Generator, params: DiseaseParameters, cutoff: int | None = None
            ) -> tuple[Outcomes, npt.NDArray[np.int64] | None]:
     """``n`` eligible patients of one arm by rejection sampling of whole patients: cohorts of
     ``2n`` are simulated with the replicate's generator (bank picks, then outcomes with the
@@ -255,7 +285,7 @@ def _enrol(design: TrialDesign, bank: PatientBank, arm_index: int, n: int,
         size = 2 * n
         mult, pick = _arm_multipliers(design, bank, arm_index, size, rng, params)
         out = simulate_outcomes(rng, mult, design.disease, design.schedule, params,
-                                prior_years=prior)
+                                prior_years=prior, cutoff=cutoff)
         keep = np.flatnonzero(_eligible(design, out))[: n - got]
         kept.append(subset(out, keep))
         if pick is not None:
@@ -288,18 +318,21 @@ def _infection_counts(igg: npt.NDArray[np.float32], followup_weeks: Float1D, dis
 def simulate_replicate(design: TrialDesign, bank: PatientBank, seed: int, replicate: int,
                        params: DiseaseParameters = DISEASE) -> tuple[Outcomes, np.ndarray]:
     """Patient outcomes of one replicate and each patient's arm index."""
-    out, arm, _ = _simulate(design, bank, seed, replicate, params, infections=False)
+    out, arm, _, _ = _simulate(design, bank, seed, replicate, params, infections=False)
     return out, arm
 
 
 def _rows(design: TrialDesign, bank: PatientBank, seed: int, replicate: int,
           params: DiseaseParameters) -> list[Row]:
     """The replicate's analysis rows, then its infection rows (``kind`` "infections")."""
-    out, arm, infection_rows = _simulate(design, bank, seed, replicate, params, infections=True)
+    out, arm, infection_rows, cutoff = _simulate(design, bank, seed, replicate, params,
+                                                 infections=True)
     control = [a.name for a in design.arms].index(design.control)
-    rows = analyse(out, arm, control, design.endpoints, design.confirm, design.weeks)
+    rows = analyse(out, arm, control, design.endpoints, design.confirm, cutoff)
     for r in rows:
         r["replicate"] = replicate
+        if design.events_target is not None:
+            r["cutoff_week"] = cutoff
     return rows + infection_rows
 
 
@@ -534,6 +567,8 @@ def run_trial(design: TrialDesign, replicates: int = 100, seed: int = 0, *,
                                   ignore_index=True)
         cols = ["replicate", "endpoint", "arm", "control", "treated", "reference", "estimate",
                 "lower", "upper", "p"]
+        if design.events_target is not None:
+            cols.append("cutoff_week")  # event-driven: the analysis week of each replicate
         table = table[cols]
     infections = pd.DataFrame(infection_rows, columns=["kind", *INFECTION_COLUMNS])
     infections = infections.drop(columns="kind").sort_values(
