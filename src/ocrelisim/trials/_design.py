@@ -220,7 +220,6 @@ class TrialDesign:
     disease_duration : (float, float), optional
         Refused: the disease model does not carry disease duration yet (issue 12 item 3) and
         the dossier gives no baseline distribution for it.
-
     events_target : int, optional
         Event-driven follow-up: each replicate is analysed at the first EDSS visit, no
         earlier than ``min_weeks``, by which the pooled number of confirmed 12-week
@@ -231,6 +230,8 @@ class TrialDesign:
         Event-driven only: the earliest analysis week (default: the longest confirmation
         window plus one visit interval).
 
+    Notes
+    -----
     Enrolment criteria (``edss_range``, ``prior_relapses``, ``gd_baseline``) are applied by
     rejection sampling of whole patients in each replicate (see
     :func:`ocrelisim.trials.simulate_replicate`): patients are simulated with the replicate's
