@@ -17,7 +17,7 @@ from numba import njit
 
 from ocrelisim import engine
 from ocrelisim.engine import ModelSpec
-from ocrelisim.models import Model
+from ocrelisim.models import Model, given_columns
 
 NAME = "toy"
 PARAMETERS = ("K", "V", "KIN", "KOUT", "EC50")
@@ -59,10 +59,9 @@ def individual(population, settings):  # type: ignore[no-untyped-def]
         cols["K"] = cols["K"] * np.exp(OMEGA["K"] * z[:, 0])
         cols["V"] = cols["V"] * np.exp(OMEGA["V"] * z[:, 1])
     frame = pd.DataFrame(cols)[list(PARAMETERS)]
-    given = population.given
-    if given is not None:
-        for c in (c for c in PARAMETERS if c in given.columns):
-            frame[c] = given[c].to_numpy()
+    given = given_columns(population, MODEL)  # parameters given with the population win
+    for c in given.columns:
+        frame[c] = given[c].to_numpy()
     return frame
 
 

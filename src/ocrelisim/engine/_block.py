@@ -37,6 +37,7 @@ from ._dopri import (
 from ._events import _apply_events, _block_breakpoints
 from ._outputs import _flush_outputs, _gather, _reduce_step, _write_outputs
 from ._radau import _dense_linear, _linear_substep
+from ._run import Run
 from ._tableau import (
     _C2,
     _C3,
@@ -52,6 +53,10 @@ from ._tableau import (
     STATUS_OK,
     _inline_jit,
 )
+
+# Positions in the Run tuple of the fields run_blocks reads (globals are compile-time constants).
+_STARTS = Run._fields.index("starts")
+_STATS = Run._fields.index("stats")
 
 
 @_inline_jit
@@ -327,8 +332,8 @@ def run_blocks(rhs, linear, outputs, b0, b1, run):  # type: ignore[no-untyped-de
     ``(b0, b1, run)`` that calls this with its ``rhs``, ``linear`` and ``outputs``
     (see :mod:`ocrelisim.models.pk`).
     """
-    starts = run[4]
-    stats = run[24]
+    starts = run[_STARTS]
+    stats = run[_STATS]
     for b in numba.prange(b0, b1):
         first = starts[b]
         n = starts[b + 1] - first

@@ -15,9 +15,11 @@ from . import immune as immune
 from . import pk as pk
 from ._base import Model as Model
 from ._base import get as get
+from ._base import given_columns as given_columns
 from ._base import names as names
 from ._base import register as register
 from ._base import registered as registered
 from ._base import unregister as unregister
 
-__all__ = ["Model", "get", "immune", "names", "pk", "register", "registered", "unregister"]
+__all__ = ["Model", "get", "given_columns", "immune", "names", "pk", "register", "registered",
+           "unregister"]
