@@ -1,0 +1,11 @@
+"""Individual forecasting (issue 15): Bayesian estimates of one patient's PK and B-cell
+parameters from sparse records, B-cell return forecasts and the next-dose date.
+
+For research and education only; not clinical advice.
+"""
+
+from ._types import Forecast as Forecast
+from ._types import PatientRecord as PatientRecord
+from ._types import ReturnDay as ReturnDay
+
+__all__ = ["Forecast", "PatientRecord", "ReturnDay"]
