@@ -12,6 +12,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..regimens import Regimen
@@ -125,6 +126,10 @@ class Forecast:
         Plain-language notes (population forecast, censoring, convergence).
     record : PatientRecord
         The input record.
+    draws : numpy.ndarray or None
+        Posterior draws of the estimated random effects (n_draws, n_eta), standard-normal
+        scale, columns ``estimates["param"]`` (population draws for a population forecast);
+        used by :func:`ocrelisim.forecasting.what_if`.
     """
 
     id: str
@@ -143,6 +148,7 @@ class Forecast:
     n_obs: int
     messages: list[str]
     record: PatientRecord
+    draws: np.ndarray | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object of issue 15 item 6 (plain Python types; dates as ISO strings).
