@@ -27,7 +27,9 @@ if TYPE_CHECKING:
     from ..forecasting import Forecast, ReturnDay
 
 B_FLOOR = 0.01
-"""Lowest B-cell value drawn on the log axis, cells/µL (bands reach ~0.3 while depleted)."""
+"""Lowest B-cell value drawn on the log axis, cells/µL (bands reach ~0.1 while depleted)."""
+C_FLOOR = 0.01
+"""Lowest concentration drawn on the log axis, mg/L."""
 _BAND_MAP = {"q05": "p05", "q25": "p25", "q50": "p50", "q75": "p75", "q95": "p95"}
 _METHOD_TEXT = {
     "map+laplace": "Bayesian estimate from this patient's values (posterior mode with a Laplace "
@@ -93,7 +95,7 @@ def answer_table(fc: Forecast) -> pd.DataFrame:
         ("B cells back, 90% interval from", fmt(ind.lo90), fmt(pop.lo90)),
         ("B cells back, 90% interval to", fmt(ind.hi90), fmt(pop.hi90)),
         ("Next dose, B-cell-guided", fmt(fc.next_dose_day), ""),
-        ("Next dose, label (24 weeks)", fmt(fc.label_next_dose_day), ""),
+        ("Next dose, label", fmt(fc.label_next_dose_day), ""),
         ("P(back by the horizon)", f"{fc.p_return_by_horizon:.0%}", ""),
     ]
     return pd.DataFrame(rows, columns=["Quantity", "This patient", "Population only"])
@@ -128,9 +130,8 @@ def _bands(frame: pd.DataFrame, output: str, series: str, panel: str) -> pd.Data
     part = frame[frame["output"] == output].sort_values("time")
     out = part.rename(columns=_BAND_MAP)[["time", *_BAND_MAP.values()]].rename(
         columns={"time": "x"})
-    if output == "B":
-        cols = list(_BAND_MAP.values())
-        out[cols] = out[cols].clip(lower=B_FLOOR)
+    cols = list(_BAND_MAP.values())
+    out[cols] = out[cols].clip(lower=B_FLOOR if output == "B" else C_FLOOR)
     out.insert(0, "series", series)
     out.insert(0, "panel", panel)
     return out.reset_index(drop=True)
@@ -234,12 +235,14 @@ def plot_forecast(fc: Forecast) -> Figure:
                 _observed(fc, DVID_CONC, "concentration")]
         _draw_band(ax_c, fc, conc[0], "tab:brown", "this patient")
         _draw_population(ax_c, fc, conc[1])
-        _draw_observed(ax_c, fc, conc[2])
+        _draw_observed(ax_c, fc, conc[2], floor=C_FLOOR)
+        ax_c.set_yscale("log")
+        ax_c.set_ylim(bottom=C_FLOOR)
         ax_c.set_ylabel("ocrelizumab, mg/L")
         ax_c.set_title("Concentration")
         frames += conc
         layout["concentration"] = panel_layout(xlabel=xlabel, ylabel="ocrelizumab, mg/L",
-                                               title="Concentration")
+                                               title="Concentration", yscale="log")
     p = fc.p_above.sort_values("day")
     ax_p.plot(_x(fc, p["day"]), p["p"], color="tab:blue", drawstyle="steps-post")
     ax_p.axhline(0.5, color="black", linewidth=0.8, linestyle=":")
@@ -278,8 +281,8 @@ def forecast_report(fc: Forecast, *, check_every: float | None = None) -> Report
         answer(fc),
         f"Method: {_METHOD_TEXT.get(fc.method, fc.method)}; {fc.n_obs} observation(s) used.",
         f"{rule}. No such rule is published for ocrelizumab (it is an assumption, as in the "
-        f"extended-interval cohorts); the label gives the next dose 6 months after the last "
-        f"(at least 5 months apart).",
+        f"extended-interval cohorts); the label gives the next dose 6 months after the start "
+        f"of the last course (at least 5 months apart) [S3][S4].",
         *fc.messages,
     ]
     estimates = fc.estimates.copy()

@@ -1,4 +1,4 @@
-"""Workflows: demo, immune, trial, power (later check, plan, forecast), each a function that
+"""Workflows: demo, immune, trial, power, safety, forecast, each a function that
 returns a :class:`ocrelisim.reports.Report`; no printing, no files, no argv.
 
 >>> from ocrelisim import reports, workflows
@@ -29,6 +29,8 @@ if TYPE_CHECKING:
     from ._common import load_regimens as load_regimens
     from ._common import time_grid as time_grid
     from ._demo import demo as demo
+    from ._forecast import forecast as forecast
+    from ._forecast import forecast_patients as forecast_patients
     from ._immune import immune as immune
     from ._safety import safety as safety
     from ._trial import power as power
@@ -41,6 +43,8 @@ _LAZY = {
     "load_regimens": "._common",
     "time_grid": "._common",
     "demo": "._demo",
+    "forecast": "._forecast",
+    "forecast_patients": "._forecast",
     "immune": "._immune",
     "safety": "._safety",
     "power": "._trial",
@@ -68,6 +72,8 @@ __all__ = [
     "Progress",
     "covering_doses",
     "demo",
+    "forecast",
+    "forecast_patients",
     "immune",
     "load_design",
     "load_regimens",
