@@ -56,7 +56,8 @@ def _words(output: str) -> str:
 @pytest.mark.parametrize("command", [
     [], ["demo"], ["simulate"], ["regimen"], ["immune"], ["trial"], ["power"],
     ["safety"], ["safety", "check"], ["safety", "simulate"],
-    ["plan"], ["plan", "patient"], ["plan", "day"], ["plan", "clinic"], ["serve"]])
+    ["plan"], ["plan", "patient"], ["plan", "day"], ["plan", "clinic"], ["serve"],
+    ["forecast"]])
 def test_every_help_text_carries_the_disclaimer(command: list[str]) -> None:
     code, out = _invoke(*command, "--help")
     assert code == 0

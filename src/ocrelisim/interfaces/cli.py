@@ -536,3 +536,7 @@ app.add_typer(safety_app, name="safety")
 from .serve_cli import SERVE_HELP, serve_cmd  # noqa: E402  (registered last, issue 16)
 
 app.command("serve", help=SERVE_HELP, epilog=DISCLAIMER)(serve_cmd)
+
+from .forecast_cli import FORECAST_HELP, forecast_cmd  # noqa: E402  (registered last, issue 15)
+
+app.command("forecast", help=FORECAST_HELP, epilog=DISCLAIMER)(forecast_cmd)
