@@ -1,16 +1,25 @@
-"""Patient-level disease activity and progression: relapses, MRI lesions, EDSS, timed walk.
+"""Patient-level disease activity and progression: relapses, MRI lesions, EDSS, timed tests.
 
 Every patient is simulated on a weekly grid (week ``w`` covers ``[w, w + 1)``). Treatment
-enters only through *multipliers* of four mechanisms (relapse rate, Gd+ lesion rate, T2 lesion
-rate, PIRA rate), shape ``(n, n_weeks)``: 1 for untreated natural history, a constant for a
-comparator given as an effect size (IFN β-1a, a new drug), and ``1 − imax·E(t)`` for
-ocrelizumab, ``E`` the delayed B-cell depletion of the immune model (:func:`drug_multipliers`).
-Parameter values and sources: :class:`ocrelisim.parameters.DiseaseParameters`.
+enters only through *multipliers* of six mechanisms (relapse rate, Gd+ lesion rate, T2 lesion
+rate, PIRA rate, timed-walk and peg-test drift), shape ``(n, n_weeks)``: 1 for untreated
+natural history, a constant for a comparator given as an effect size (IFN β-1a, a new drug),
+and ``1 − imax·E(t)`` for ocrelizumab, ``E`` the delayed B-cell depletion of the immune model
+(:func:`drug_multipliers`). Parameter values and sources:
+:class:`ocrelisim.parameters.DiseaseParameters`.
+
+Disability moves on the EDSS scale's real steps (0, 1.0, 1.5, ..., 9.5; there is no 0.5). The
+hazard of a step depends on the patient: the current EDSS, age, disease duration and MRI
+activity (:func:`covariate_multiplier`, :func:`edss_multiplier`; see
+:func:`simulate_outcomes`).
 
 Confirmed disability progression (CDP) follows the usual rule: an EDSS rise from baseline of
 at least 1.0 (0.5 when the baseline is above 5.5) at a visit, still present at every visit up
 to one at least ``confirm`` weeks later. The onset visit is the event time; patients without a
-confirmed event are censored at their last EDSS visit.
+confirmed event are censored at their last EDSS visit. Timed tests (25-foot walk, nine-hole
+peg test) worsen when the time is a given share above baseline, confirmed the same way
+(:func:`confirmed_worsening`); composite confirmed progression is the first of EDSS, walk
+≥ 20% and peg test ≥ 20% (conventions of recent trials, ``composite_worsening``).
 """
 
 from __future__ import annotations
@@ -22,15 +31,35 @@ from typing import Any
 import numpy as np
 
 from ._types import Bool1D, Bool2D, Float1D, Float2D, Int1D
-from .parameters import DISEASE, DiseaseParameters
+from .parameters import (
+    DISEASE,
+    PPMS_DEMOGRAPHICS,
+    RMS_DEMOGRAPHICS,
+    Demographics,
+    DiseaseParameters,
+)
 from .units import DAYS_PER_WEEK, DAYS_PER_YEAR
 
 WEEKS_PER_YEAR = DAYS_PER_YEAR / DAYS_PER_WEEK
-MECHANISMS = ("relapse", "gd", "t2", "pira", "walk")
+MECHANISMS = ("relapse", "gd", "t2", "pira", "walk", "hpt")
 """Treatment-multiplier keys, one per disease mechanism."""
 EDSS_STEP = 0.5
 EDSS_MAX = 9.5
+EDSS_SCORES: Float1D = np.concatenate([[0.0], np.arange(1.0, EDSS_MAX + 1e-9, EDSS_STEP)])
+"""The EDSS scale's scores: 0, 1.0, 1.5, ..., 9.5 (there is no 0.5)."""
+EDSS_TOP = EDSS_SCORES.size - 1  # index of 9.5
 HIGH_BASELINE = 5.5  # above this baseline EDSS a rise of 0.5 counts as progression
+
+
+def edss_index(score: Float1D | float) -> Int1D:
+    """Position of EDSS scores on the scale (0 → 0, 1.0 → 1, 1.5 → 2, ..., 9.5 → 18)."""
+    s = np.asarray(score, dtype=np.float64)
+    return np.where(s < 0.75, 0, np.rint(2.0 * s) - 1).astype(np.int64)
+
+
+def edss_score(index: Int1D) -> Float1D:
+    """EDSS score of scale positions (inverse of :func:`edss_index`)."""
+    return EDSS_SCORES[np.clip(np.asarray(index), 0, EDSS_TOP)]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,17 +71,21 @@ class Schedule:
     weeks : int
         Follow-up length in weeks (planned; dropout may shorten it per patient).
     visit_every : int
-        EDSS (and timed-walk) visits every this many weeks from week 0.
+        EDSS, timed-walk and peg-test visits every this many weeks from week 0.
     mri_weeks : tuple of int
         Weeks of the on-treatment MRI scans (the baseline scan at week 0 is implied).
     confirm : tuple of int
         Confirmation windows in weeks, e.g. (12, 24).
+    walk_week : int, optional
+        Week of the timed-walk change from baseline (mean percentage change; ORATORIO: week
+        120); default: the end of the analysed follow-up (``weeks``, or the cut-off).
     """
 
     weeks: int
     visit_every: int = 12
     mri_weeks: tuple[int, ...] = (24, 48, 96)
     confirm: tuple[int, ...] = (12, 24)
+    walk_week: int | None = None
 
     @property
     def visits(self) -> Int1D:
@@ -68,16 +101,85 @@ def _gamma_frailty(rng: np.random.Generator, variance: float, n: int) -> Float1D
 
 def _baseline_edss(rng: np.random.Generator, n: int, disease: str,
                    p: DiseaseParameters) -> Float1D:
-    """Baseline EDSS on the 0.5-point grid within the entry range (rounded truncated normal)."""
+    """Baseline EDSS on the scale's scores within the entry range (truncated normal weights)."""
     if disease == "PPMS":
         mean, sd, lo, hi = (p.edss0_ppms_mean.value, p.edss0_ppms_sd.value,
                             p.edss0_ppms_min.value, p.edss0_ppms_max.value)
     else:
         mean, sd, lo, hi = (p.edss0_rms_mean.value, p.edss0_rms_sd.value,
                             p.edss0_rms_min.value, p.edss0_rms_max.value)
-    grid = np.arange(lo, hi + 1e-9, EDSS_STEP)
+    grid = EDSS_SCORES[(EDSS_SCORES >= lo - 1e-9) & (EDSS_SCORES <= hi + 1e-9)]
     weight = np.exp(-0.5 * ((grid - mean) / max(sd, 1e-9)) ** 2)
     return rng.choice(grid, size=n, p=weight / weight.sum())
+
+
+def _demographics(disease: str) -> Demographics:
+    return PPMS_DEMOGRAPHICS if disease == "PPMS" else RMS_DEMOGRAPHICS
+
+
+def _ages(rng: np.random.Generator, n: int, disease: str) -> Float1D:
+    """Ages (years) as :meth:`ocrelisim.Population.sample` draws them (truncated normal)."""
+    from .population import _latent_age, _truncated_normal
+
+    demo = _demographics(disease)
+    lo, hi = demo.age_min.value, demo.age_max.value
+    mu, sd = _latent_age(demo.age_mean.value, demo.age_sd.value, lo, hi)
+    return _truncated_normal(rng, mu, sd, lo, hi, n)
+
+
+def _durations(rng: np.random.Generator, n: int, disease: str, p: DiseaseParameters
+               ) -> Float1D:
+    """Disease duration at randomisation (years): gamma with the disease's mean and SD."""
+    mean, sd = ((p.duration_ppms_mean.value, p.duration_ppms_sd.value) if disease == "PPMS"
+                else (p.duration_rms_mean.value, p.duration_rms_sd.value))
+    if mean <= 0.0:
+        return np.zeros(n)
+    shape = (mean / sd) ** 2
+    return rng.gamma(shape, mean / shape, n)
+
+
+def covariate_multiplier(p: DiseaseParameters, disease: str, age: Float1D, duration: Float1D,
+                         lesion_frailty: Float1D) -> Float1D:
+    """The patient's fixed factor of the step hazard (age, disease duration, MRI activity).
+
+    ``exp(age_beta·(age − mean age) + duration_beta·(duration − mean duration)) ·
+    v^mri_beta / E[v^mri_beta]``, ``v`` the lesion frailty (gamma, mean 1, variance
+    ``lesion_alpha``), so the population mean of the MRI factor is 1. References: the
+    disease's Demographics mean age and ``duration_*_mean``. Ages and durations advance with
+    follow-up: see :func:`simulate_outcomes`.
+    """
+    demo = _demographics(disease)
+    dur_ref = p.duration_ppms_mean.value if disease == "PPMS" else p.duration_rms_mean.value
+    out = np.exp(p.age_beta.value * (age - demo.age_mean.value)
+                 + p.duration_beta.value * (duration - dur_ref))
+    b, alpha = p.mri_beta.value, p.lesion_alpha.value
+    if b != 0.0 and alpha > 0.0:
+        k = 1.0 / alpha  # E[v^b] of a gamma(k, 1/k) variable: Γ(k + b) / (Γ(k) k^b)
+        norm = math.exp(math.lgamma(k + b) - math.lgamma(k) - b * math.log(k))
+        out = out * lesion_frailty ** b / norm
+    return np.asarray(out, dtype=np.float64)
+
+
+def edss_multiplier(p: DiseaseParameters, disease: str, edss: Float1D) -> Float1D:
+    """Factor of the step hazard at the current (true) EDSS: ``exp(edss_beta·(EDSS − mean
+    baseline))``; 0 at 9.5, the top of the scale."""
+    ref = p.edss0_ppms_mean.value if disease == "PPMS" else p.edss0_rms_mean.value
+    out = np.exp(p.edss_beta.value * (edss - ref))
+    return np.where(edss >= EDSS_MAX, 0.0, out)
+
+
+def _confirmed(up: Bool2D, window: int, visit_every: int) -> tuple[Bool1D, Int1D]:
+    """Visits where ``up`` holds and still holds at every visit up to ``window`` weeks later:
+    (any such visit, index of the first)."""
+    n, n_visits = up.shape
+    k = -(-window // visit_every)                            # visits after onset
+    m = n_visits - k
+    if m <= 1:
+        return np.zeros(n, bool), np.zeros(n, np.int64)
+    ok = up[:, 1:m].copy()
+    for j in range(1, k + 1):
+        ok &= up[:, 1 + j:m + j]
+    return np.asarray(ok.any(axis=1)), (np.argmax(ok, axis=1) + 1).astype(np.int64)
 
 
 def confirmed_progression(edss: Float2D, seen: Bool2D, window: int, visit_every: int
@@ -103,18 +205,19 @@ def confirmed_progression(edss: Float2D, seen: Bool2D, window: int, visit_every:
     onset : ndarray of int, shape (n,)
         Index of the first onset visit (meaningless where ``event`` is False).
     """
-    n, n_visits = edss.shape
     base = edss[:, 0]
     need = np.where(base > HIGH_BASELINE, EDSS_STEP, 1.0)
     up = ((edss - base[:, None]) >= need[:, None] - 1e-9) & seen
-    k = -(-window // visit_every)                            # visits after onset
-    m = n_visits - k
-    if m <= 1:
-        return np.zeros(n, bool), np.zeros(n, np.int64)
-    ok = up[:, 1:m].copy()
-    for j in range(1, k + 1):
-        ok &= up[:, 1 + j:m + j]
-    return np.asarray(ok.any(axis=1)), (np.argmax(ok, axis=1) + 1).astype(np.int64)
+    return _confirmed(up, window, visit_every)
+
+
+def confirmed_worsening(log_ratio: Float2D, seen: Bool2D, threshold: float, window: int,
+                        visit_every: int) -> tuple[Bool1D, Int1D]:
+    """Confirmed worsening of a timed test: time at least ``1 + threshold`` times baseline at
+    a visit and at every visit up to one at least ``window`` weeks later (``log_ratio``:
+    log of the visit time over the baseline time, column 0 is baseline)."""
+    up = (log_ratio >= math.log1p(threshold) - 1e-12) & seen
+    return _confirmed(up, window, visit_every)
 
 
 def effect_delay(depletion: Float2D, step_days: float, t_half: float) -> Float2D:
@@ -146,6 +249,7 @@ def drug_multipliers(effect: Float2D, p: DiseaseParameters = DISEASE) -> dict[st
         "t2": 1.0 - p.imax_t2.value * effect,
         "pira": 1.0 - p.imax_pira.value * effect,
         "walk": 1.0 - p.imax_walk.value * effect,
+        "hpt": 1.0 - p.imax_hpt.value * effect,
     }
 
 
@@ -159,14 +263,15 @@ def ifn_rate_ratios(p: DiseaseParameters = DISEASE) -> dict[str, float]:
     """Interferon β-1a 44 µg three times weekly as rate ratios vs untreated natural history."""
     return {"relapse": p.rr_ifn_relapse.value, "gd": p.rr_ifn_lesion.value,
             "t2": p.rr_ifn_lesion.value, "pira": p.rr_ifn_pira.value,
-            "walk": p.rr_ifn_pira.value}
+            "walk": p.rr_ifn_pira.value, "hpt": p.rr_ifn_pira.value}
 
 
 @dataclass(frozen=True, slots=True)
 class Outcomes:
     """Per-patient outcomes of one simulated arm or trial (patients first).
 
-    Times are in weeks since randomisation; counts are totals over follow-up.
+    Times are in weeks since randomisation; counts are totals over follow-up. Arrays of shape
+    ``(n, n_confirm)`` have one column per confirmation window of the schedule.
     """
 
     followup: Float1D          # weeks of follow-up (dropout or end), > 0
@@ -181,34 +286,53 @@ class Outcomes:
     cdp_pira: Bool2D           # (n, n_confirm) confirmed with no relapse from 12 weeks
     #                            before onset to confirmation (progression independent of
     #                            relapse activity)
-    t25_worse: Float1D         # 1.0 if the timed walk worsened by the threshold at the end,
-    #                            0.0 if not, NaN if not measured at the end (dropout)
+    t25_worse: Float1D         # 1.0 if the walk time is ≥ t25_worsening above baseline at the
+    #                            walk week, 0.0 if not, NaN if not measured then (dropout)
     prior_relapses: Int1D | None = None  # relapses before randomisation (screening only)
     gd0: Int1D | None = None   # Gd+ lesions on the baseline scan (screening only)
+    age: Float1D | None = None       # age at randomisation, years
+    duration: Float1D | None = None  # disease duration at randomisation, years
+    t25_change: Float1D | None = None  # walk time change from baseline at the walk week, %
+    #                                    (NaN if not measured then)
+    hpt_time: Float2D | None = None    # (n, n_confirm) onset of confirmed ≥ hpt_worsening
+    hpt_event: Bool2D | None = None    # nine-hole peg test worsening, or censoring week
+    ccdp_time: Float2D | None = None   # (n, n_confirm) composite confirmed progression: EDSS,
+    ccdp_event: Bool2D | None = None   # walk or peg test ≥ composite_worsening, first onset
 
     @property
     def n(self) -> int:
         return int(self.followup.shape[0])
 
 
+def _timed_test(rng: np.random.Generator, slope: Float1D, mult: Float2D, visits: Int1D,
+                weeks: int, sd: float) -> Float2D:
+    """Log ratio of a timed test to baseline at each visit: drift ``slope·mult`` summed over
+    the weeks before the visit plus visit noise (independent normal, SD ``sd``, at baseline
+    and at each visit)."""
+    drift = np.cumsum(slope[:, None] * mult, axis=1)
+    at = np.where(visits[None, :] == 0, 0.0, drift[:, np.clip(visits - 1, 0, weeks - 1)])
+    e = rng.standard_normal((slope.size, visits.size))
+    return np.asarray(at + sd * (e - e[:, :1]))
+
+
 def simulate_outcomes(rng: np.random.Generator, multipliers: dict[str, Float2D], disease: str,
                       schedule: Schedule, p: DiseaseParameters = DISEASE, *,
-                      prior_years: float | None = None, cutoff: int | None = None
-                      ) -> Outcomes:
-    """Simulate relapses, lesions, EDSS and the timed walk for ``n`` patients.
+                      prior_years: float | None = None, cutoff: int | None = None,
+                      age: Float1D | None = None) -> Outcomes:
+    """Simulate relapses, lesions, EDSS, the timed walk and the peg test for ``n`` patients.
 
     Parameters
     ----------
     rng : numpy.random.Generator
         The only source of randomness (same generator state → same outcomes).
     multipliers : dict
-        ``{"relapse", "gd", "t2", "pira", "walk"}`` → array (n, schedule.weeks) of rate
-        multipliers.
+        ``{"relapse", "gd", "t2", "pira", "walk", "hpt"}`` → array (n, schedule.weeks) of
+        rate multipliers (a missing ``hpt`` is taken as ``walk``'s).
     disease : {"RMS", "PPMS"}
         RMS has relapses, relapse-associated worsening and lesions; PPMS progresses by PIRA
         only (relapses and new lesions are not modelled for PPMS).
     schedule : Schedule
-        Follow-up, visits, scans and confirmation windows.
+        Follow-up, visits, scans, confirmation windows and the walk week.
     p : DiseaseParameters
         Natural-history and effect parameters.
     prior_years : float, optional
@@ -222,7 +346,22 @@ def simulate_outcomes(rng: np.random.Generator, multipliers: dict[str, Float2D],
     cutoff : int, optional
         Analysis cut-off week (event-driven trials): the draws are those of the full
         ``schedule.weeks`` (same generator state → same patients), but follow-up, relapses,
-        visits, scans and the timed walk end at ``cutoff``. None (default): at the end.
+        visits and scans end at ``cutoff``. None (default): at the end.
+    age : ndarray, optional
+        Ages at randomisation (years), e.g. the B-cell bank's patients; default: drawn from
+        the disease's Demographics (the draw is made either way, so the generator advances
+        alike).
+
+    Notes
+    -----
+    Disability moves on the EDSS scale's steps (0, 1.0, 1.5, ..., 9.5). Each week a patient
+    takes Poisson(h) steps, ``h = pira·z·c·g(EDSS)·exp((age_beta + duration_beta)·t)·m(t)``:
+    ``z`` the progression frailty, ``c`` :func:`covariate_multiplier` (age, duration, MRI
+    activity at randomisation), ``g`` :func:`edss_multiplier` at the current true EDSS, ``t``
+    years since randomisation (age and duration advance together), ``m`` the treatment
+    multiplier; relapses add a step with probability ``p_residual``. The timed walk and the
+    nine-hole peg test drift (log ratio to baseline) at ``slope·z·c`` per year times their
+    treatment multipliers.
     """
     n, weeks = multipliers["pira"].shape
     rms = disease == "RMS"
@@ -245,27 +384,38 @@ def simulate_outcomes(rng: np.random.Generator, multipliers: dict[str, Float2D],
         rel = np.zeros((n, weeks), dtype=np.int64)
     relapses = rel.sum(axis=1) if cutoff is None else rel[:, :round(cut)].sum(axis=1)
 
-    # disability: persistent 0.5-point steps from PIRA and relapse residues
-    pira_rate = (p.pira_rms.value if rms else p.pira_ppms.value) / WEEKS_PER_YEAR
-    steps = rng.poisson(pira_rate * z[:, None] * multipliers["pira"])
-    if rms:
-        steps = steps + rng.binomial(rel, p.p_residual.value)
+    # disability: steps of the EDSS scale from PIRA and relapse residues
+    residue = rng.binomial(rel, p.p_residual.value) if rms else np.zeros((n, weeks), np.int64)
     edss0_true = _baseline_edss(rng, n, disease, p)
-    level = edss0_true[:, None] + EDSS_STEP * np.cumsum(steps, axis=1)
+    drawn_age = _ages(rng, n, disease)
+    age0 = drawn_age if age is None else np.asarray(age, dtype=np.float64)
+    duration = _durations(rng, n, disease, p)
+    fixed = covariate_multiplier(p, disease, age0, duration, v)
+    pira_rate = (p.pira_rms.value if rms else p.pira_ppms.value) / WEEKS_PER_YEAR
+    ageing = np.exp((p.age_beta.value + p.duration_beta.value) * week / WEEKS_PER_YEAR)
+    base = pira_rate * z * fixed
+    idx = edss_index(edss0_true)
+    level = np.empty((n, weeks), dtype=np.int64)
+    for w in range(weeks):
+        h = base * edss_multiplier(p, disease, edss_score(idx)) * ageing[w] \
+            * multipliers["pira"][:, w]
+        idx = np.minimum(idx + rng.poisson(h) + residue[:, w], EDSS_TOP)
+        level[:, w] = idx
     if rms and p.transient_weeks.value > 0:
         width = round(p.transient_weeks.value)
         recent = np.cumsum(rel, axis=1)
         recent[:, width:] -= recent[:, :-width].copy()
-        level = level + p.transient_step.value * (recent > 0)
+        bump = round(p.transient_step.value / EDSS_STEP)  # in steps of the scale
+        level = np.minimum(level + bump * (recent > 0), EDSS_TOP)
 
     visits = schedule.visits
     # a visit at week v sees the steps of weeks 0 .. v-1
-    true_at = np.where(visits[None, :] == 0, edss0_true[:, None],
+    true_at = np.where(visits[None, :] == 0, edss_index(edss0_true)[:, None],
                        level[:, np.clip(visits - 1, 0, weeks - 1)])
     err = rng.random((n, visits.size))
     half = 0.5 * p.p_rater.value
-    noise = np.where(err < half, -EDSS_STEP, np.where(err < 2 * half, EDSS_STEP, 0.0))
-    obs = np.clip(true_at + noise, 0.0, EDSS_MAX)
+    noise = np.where(err < half, -1, np.where(err < 2 * half, 1, 0))
+    obs = edss_score(np.clip(true_at + noise, 0, EDSS_TOP))
     seen = visits[None, :] <= seen_to[:, None]               # visit done (week 0 always)
     last_visit = np.where(seen, visits[None, :], 0).max(axis=1).astype(np.float64)
     edss_last = obs[np.arange(n), seen.sum(axis=1) - 1]
@@ -273,10 +423,11 @@ def simulate_outcomes(rng: np.random.Generator, multipliers: dict[str, Float2D],
     rel_cum = np.concatenate([np.zeros((n, 1), dtype=np.int64), np.cumsum(rel, axis=1)], axis=1)
     shape = (n, len(schedule.confirm))
     cdp_time, cdp_event, cdp_pira = np.empty(shape), np.zeros(shape, bool), np.zeros(shape, bool)
+    cdp_first = np.zeros(shape, np.int64)
     rows = np.arange(n)
     for c, window in enumerate(schedule.confirm):
         event, first = confirmed_progression(obs, seen, window, schedule.visit_every)
-        cdp_event[:, c] = event
+        cdp_event[:, c], cdp_first[:, c] = event, first
         cdp_time[:, c] = np.where(event, visits[first], last_visit)
         k = -(-window // schedule.visit_every)
         start = np.clip(visits[first] - 12, 0, weeks)
@@ -301,15 +452,37 @@ def simulate_outcomes(rng: np.random.Generator, multipliers: dict[str, Float2D],
             scans += done
             prev = s
 
-    # timed 25-foot walk (log ratio to baseline; progression frailty scales the slope)
-    slope = p.t25_slope.value * z / WEEKS_PER_YEAR
-    walk_mult = multipliers["walk"] if cutoff is None else multipliers["walk"][:, :round(cut)]
-    drift = (slope[:, None] * walk_mult).sum(axis=1)
-    sd = p.t25_sd.value
-    log_ratio = drift + sd * (rng.standard_normal(n) - rng.standard_normal(n))
-    measured = seen_to >= cut
-    worse = np.where(measured, (log_ratio >= math.log1p(p.t25_worsening.value)).astype(float),
+    # timed 25-foot walk and nine-hole peg test (log ratio to baseline at each visit; the
+    # progression frailty and covariates scale the drift)
+    speed = z * fixed / WEEKS_PER_YEAR
+    walk = _timed_test(rng, p.t25_slope.value * speed, multipliers["walk"], visits, weeks,
+                       p.t25_sd.value)
+    walk_w = round(cut) if schedule.walk_week is None else min(schedule.walk_week, weeks)
+    walk_end = np.cumsum(p.t25_slope.value * speed[:, None] * multipliers["walk"][:, :walk_w],
+                         axis=1)[:, -1]
+    e_walk = rng.standard_normal((n, 2))
+    walk_ratio = walk_end + p.t25_sd.value * (e_walk[:, 1] - e_walk[:, 0])
+    measured = seen_to >= walk_w
+    change = np.where(measured, 100.0 * np.expm1(walk_ratio), np.nan)
+    worse = np.where(measured, (walk_ratio >= math.log1p(p.t25_worsening.value)).astype(float),
                      np.nan)
+    peg = _timed_test(rng, p.hpt_slope.value * speed, multipliers.get("hpt", multipliers["walk"]),
+                      visits, weeks, p.hpt_sd.value)
+    hpt_time, hpt_event = np.empty(shape), np.zeros(shape, bool)
+    ccdp_time, ccdp_event = np.empty(shape), np.zeros(shape, bool)
+    comp = p.composite_worsening.value
+    for c, window in enumerate(schedule.confirm):
+        ev, first = confirmed_worsening(peg, seen, p.hpt_worsening.value, window,
+                                        schedule.visit_every)
+        hpt_event[:, c] = ev
+        hpt_time[:, c] = np.where(ev, visits[first], last_visit)
+        onset = np.where(cdp_event[:, c], cdp_first[:, c], visits.size)
+        for series in (walk, peg):
+            ev, first = confirmed_worsening(series, seen, comp, window, schedule.visit_every)
+            onset = np.minimum(onset, np.where(ev, first, visits.size))
+        ccdp_event[:, c] = onset < visits.size
+        ccdp_time[:, c] = np.where(ccdp_event[:, c], visits[np.minimum(onset, visits.size - 1)],
+                                   last_visit)
     prior = gd0 = None
     if prior_years is not None and rms:  # after every other draw (enrolment screening)
         prior = rng.poisson(p.arr_untreated.value * prior_years * u).astype(np.int64)
@@ -317,7 +490,9 @@ def simulate_outcomes(rng: np.random.Generator, multipliers: dict[str, Float2D],
     return Outcomes(followup=seen_to, relapses=relapses.astype(np.int64), gd=gd, t2=t2,
                     scans=scans, edss0=obs[:, 0], edss_last=edss_last, cdp_time=cdp_time,
                     cdp_event=cdp_event, cdp_pira=cdp_pira, t25_worse=worse,
-                    prior_relapses=prior, gd0=gd0)
+                    prior_relapses=prior, gd0=gd0, age=age0, duration=duration,
+                    t25_change=change, hpt_time=hpt_time, hpt_event=hpt_event,
+                    ccdp_time=ccdp_time, ccdp_event=ccdp_event)
 
 
 def _join(arrays: list[Any]) -> Any:
@@ -340,6 +515,7 @@ def subset(out: Outcomes, keep: Int1D) -> Outcomes:
     return Outcomes(**fields)
 
 
-__all__ = ["MECHANISMS", "Outcomes", "Schedule", "concat", "confirmed_progression",
-           "constant_multipliers",
-           "drug_multipliers", "effect_delay", "ifn_rate_ratios", "simulate_outcomes", "subset"]
+__all__ = ["EDSS_SCORES", "MECHANISMS", "Outcomes", "Schedule", "concat",
+           "confirmed_progression", "confirmed_worsening", "constant_multipliers",
+           "covariate_multiplier", "drug_multipliers", "edss_index", "edss_multiplier",
+           "edss_score", "effect_delay", "ifn_rate_ratios", "simulate_outcomes", "subset"]

@@ -261,7 +261,10 @@ class ImmuneParameters(_Spec):
     Structure (see :mod:`ocrelisim.models.immune`): blood CD19+ B cells follow an indirect-response
     turnover with drug-stimulated loss ``kout·(1 + Emax·E(C))``, ``E = C/(EC50 + C)`` (the
     ofatumumab structure [S28] with a Hill coefficient of 1, our choice: with the template's 2.81
-    the effect saturates and deep depletion no longer depends on the dose as in GAVOTTE [S52]);
+    the effect saturates and deep depletion no longer depends on the dose as in GAVOTTE [S52]),
+    fed through a three-stage CD20+ maturation chain (mean transit time ``mtt_b``) whose cells
+    the drug kills at the same rate ``kout·Emax·E``: *when* B cells return is set by EC50, Emax
+    and ``mtt_b``, *how fast* they rise by ``kout``, each with its own variability;
     CD20+ T cells are lost the same way with their own turnover; the T-cell and cytokine indices
     follow B-cell depletion through a two-step delay (months); immunoglobulins turn over
     (``kel_*``) with synthesis from long-lived plasma cells that B-cell depletion does not remove
@@ -309,6 +312,18 @@ class ImmuneParameters(_Spec):
         assumption=True)
     omega_ec50: Parameter = Parameter(0.927, "SD of log", (0.0, 3.0), f"[S28]; {_REUSED}",
                                       assumption=True)
+    mtt_b: Parameter = Parameter(
+        14.0, "day", (0.5, 365.0),
+        "mean transit time of the CD20+ maturation chain (3 stages) from CD20-negative "
+        "precursors to blood B cells: the delay between the end of the drug effect and new B "
+        "cells in blood. Not in the dossier, and not identifiable from the calibration figures "
+        "(fits with kout, emax, ec50 free drive it towards 0 days; src/ocrelisim/data/README.md "
+        "lists what was searched). Assumption: 2 weeks, the order of bone-marrow-to-blood B-cell "
+        "maturation", assumption=True)
+    omega_mtt_b: Parameter = Parameter(
+        0.3, "SD of log", (0.0, 2.0),
+        "IIV of mtt_b (when repopulation starts, independent of kout: how fast counts rise); "
+        "assumption, no data", assumption=True)
     lln_b: Parameter = Parameter(
         80.0, "cells/uL", (1.0, 1000.0),
         "CD19 LLN not found: the label's '80 cells/uL' is not verified and no source in the "
@@ -494,55 +509,115 @@ class DiseaseParameters(_Spec):
                                           "[S13][S14]: entry EDSS 3.0-6.5")
     edss0_ppms_max: Parameter = Parameter(6.5, "EDSS", (0.0, 9.5),
                                           "[S13][S14]: entry EDSS 3.0-6.5")
+    duration_rms_mean: Parameter = Parameter(
+        5.0, "year", (0.0, 40.0),
+        "OPERA disease duration not in the dossier; assumption: CASTING's RRMS population, "
+        "5.0 (SD 2.7) years [S48]", assumption=True)
+    duration_rms_sd: Parameter = Parameter(
+        2.7, "year", (0.01, 20.0), "assumption: CASTING [S48] (see duration_rms_mean)",
+        assumption=True)
+    duration_ppms_mean: Parameter = Parameter(
+        6.7, "year", (0.0, 40.0), "[S14]: ORATORIO symptom duration 6.7 (SD 4.0) years")
+    duration_ppms_sd: Parameter = Parameter(4.0, "year", (0.01, 20.0), "[S14]")
     pira_rms: Parameter = Parameter(
-        0.27, "steps/year", (0.0, 10.0),
+        0.23, "steps/year", (0.0, 10.0),
         "calibrated: 12-week CDP 13.6% at 96 weeks on IFN β-1a (OPERA pooled [S12]), with "
-        "p_residual")
+        "p_residual; the rate of a patient with every covariate at its reference")
     pira_ppms: Parameter = Parameter(
-        0.70, "steps/year", (0.0, 10.0),
-        "calibrated: 12-week CDP 39.3% on placebo over the ORATORIO double-blind period [S13]")
+        0.86, "steps/year", (0.0, 10.0),
+        "calibrated: ORATORIO's event-driven analysis (256 12-week CDP events, derived from "
+        "32.9% of 488 and 39.3% of 244, no earlier than week 120 [S13]) falls at week 120, so "
+        "the shares at the analysis are the published ones; the rate at the reference "
+        "covariates (mean baseline EDSS 4.7, with edss_beta)")
     pira_shape: Parameter = Parameter(
         2.0, "1", (0.1, 100.0),
         "gamma shape of the between-patient PIRA frailty (CV 1/sqrt(shape)); assumption",
         assumption=True)
+    edss_beta: Parameter = Parameter(
+        -0.75, "1/EDSS point", (-2.0, 2.0),
+        "log hazard ratio of a step per EDSS point above the disease's mean baseline "
+        "(edss0_*_mean); calibrated with pira_ppms: extrapolated median time to EDSS >= 7 of "
+        "12.1 years on placebo from ORATORIO's baseline [S46b] (a constant hazard gives about "
+        "6.5 years); applied to relapsing MS too (assumption: no RMS figure in the dossier)")
+    age_beta: Parameter = Parameter(
+        0.0, "1/year", (-0.2, 0.2),
+        "log hazard ratio of a step per year of age above the disease's mean age (Demographics); "
+        "no natural-history age dependence in the dossier (OLYMPUS reports a larger rituximab "
+        "effect below 51 years [S55], an effect modification, not a natural-history rate); "
+        "assumption: none, varied in the sensitivity check", assumption=True)
+    duration_beta: Parameter = Parameter(
+        0.0, "1/year", (-0.5, 0.5),
+        "log hazard ratio of a step per year of disease duration above the disease's mean "
+        "(duration_*_mean); not in the dossier; assumption: none, varied in the sensitivity "
+        "check", assumption=True)
+    mri_beta: Parameter = Parameter(
+        0.0, "1", (0.0, 2.0),
+        "exponent of the lesion frailty (MRI activity: expected Gd+ lesions relative to the "
+        "mean) in the step hazard, normalised to mean 1; not in the dossier (OLYMPUS: larger "
+        "rituximab effect with Gd+ lesions [S55], an effect modification); assumption: none, "
+        "varied in the sensitivity check", assumption=True)
     imax_pira: Parameter = Parameter(
-        0.235, "1", (0.0, 1.0),
-        "calibrated: ORATORIO 12-week CDP HR 0.76 [S13]; the same effect applies to PIRA in "
-        "relapsing MS")
+        0.27, "1", (0.0, 1.0),
+        "calibrated: ORATORIO 12-week CDP HR 0.76 [S13] (event-driven analysis); the same "
+        "effect applies to PIRA in relapsing MS")
     rr_ifn_pira: Parameter = Parameter(
         1.0, "1", (0.0, 2.0),
         "IFN β-1a effect on progression independent of relapses not in the dossier; "
         "assumption: none", assumption=True)
     p_residual: Parameter = Parameter(
         0.36, "1", (0.0, 1.0),
-        "calibrated: share of relapses leaving a 0.5-point EDSS residue, fitted with pira_rms "
+        "calibrated: share of relapses leaving a one-step EDSS residue, fitted with pira_rms "
         "to the OPERA 12- and 24-week CDP figures [S12]")
     transient_weeks: Parameter = Parameter(
         6.0, "week", (0.0, 52.0),
         "duration of the transient EDSS rise during a relapse; assumption", assumption=True)
     transient_step: Parameter = Parameter(
         1.0, "EDSS", (0.0, 5.0),
-        "size of the transient EDSS rise during a relapse; assumption", assumption=True)
+        "size of the transient EDSS rise during a relapse (whole steps of the scale: 0.5 "
+        "points, 1.0 from 0); assumption", assumption=True)
     p_rater: Parameter = Parameter(
         0.10, "1", (0.0, 1.0),
-        "probability that a visit EDSS is misrated by ±0.5 (equal odds; inter-rater "
-        "variability); calibrated with pira_ppms and pira_rms to the gap between 12- and 24-week "
-        "CDP (39.3% vs 35.7% [S13], 13.6% vs 10.5% [S12])")
-    # -- timed 25-foot walk (PPMS) -------------------------------------------------------
+        "probability that a visit EDSS is misrated by one step of the scale (equal odds; "
+        "inter-rater variability); calibrated with pira_ppms and pira_rms to the gap between "
+        "12- and 24-week CDP (39.3% vs 35.7% [S13], 13.6% vs 10.5% [S12])")
+    # -- timed 25-foot walk and nine-hole peg test (PPMS) --------------------------------
     t25_slope: Parameter = Parameter(
-        0.10, "log(ratio)/year", (0.0, 5.0),
-        "calibrated: timed 25-foot walk worsened (≥20%) by week 120 in 55.1% on placebo "
-        "(ORATORIO [S13]); scaled by the PIRA frailty and reduced by imax_walk")
+        0.17, "log(ratio)/year", (0.0, 5.0),
+        "calibrated: mean increase in timed 25-foot walk time 55.1% at week 120 on placebo "
+        "(ORATORIO [S13]); scaled by the PIRA frailty and covariates, reduced by imax_walk")
     t25_sd: Parameter = Parameter(
         0.05, "SD of log", (0.0, 2.0),
-        "variability of the timed 25-foot walk ratio to baseline not in the dossier; "
+        "visit-to-visit variability of the timed 25-foot walk (log ratio) not in the dossier; "
         "assumption (small, so that the walk follows the drift)", assumption=True)
     imax_walk: Parameter = Parameter(
+        0.245, "1", (0.0, 1.0),
+        "calibrated: mean increase in walk time 38.9% on ocrelizumab vs 55.1% on placebo at "
+        "week 120 (ORATORIO [S13])")
+    t25_worsening: Parameter = Parameter(
+        0.20, "1", (0.0, 5.0),
+        "convention: a walk time at least 20% above baseline is worsening (the composite's "
+        "walk component and the share worsened); a convention of recent trials, not a fit")
+    hpt_slope: Parameter = Parameter(
+        0.085, "log(ratio)/year", (0.0, 5.0),
+        "drift of the nine-hole peg test time (mean of both hands, log ratio) per year on "
+        "placebo not in the dossier; assumption: half the walk's drift (upper limbs "
+        "progress more slowly), varied in the sensitivity check", assumption=True)
+    hpt_sd: Parameter = Parameter(
+        0.05, "SD of log", (0.0, 2.0),
+        "visit-to-visit variability of the nine-hole peg test not in the dossier; assumption "
+        "(as the walk)", assumption=True)
+    imax_hpt: Parameter = Parameter(
         0.30, "1", (0.0, 1.0),
-        "calibrated: timed 25-foot walk worsened in 38.9% on ocrelizumab vs 55.1% on placebo "
-        "(ORATORIO [S13]); larger than imax_pira, which the EDSS figures set")
-    t25_worsening: Parameter = Parameter(0.20, "1", (0.0, 5.0),
-                                         "[S13]: worsening of at least 20%")
+        "calibrated: ORATORIO 12-week confirmed ≥15% nine-hole peg test progression HR 0.627 "
+        "(both hands [S53b]), given the assumed hpt_slope and hpt_sd")
+    hpt_worsening: Parameter = Parameter(
+        0.15, "1", (0.0, 5.0),
+        "[S53b]: ORATORIO's upper-limb HRs are for a ≥15% increase in 9HPT time (the "
+        "abstract also analyses 20% and 25%)")
+    composite_worsening: Parameter = Parameter(
+        0.20, "1", (0.0, 5.0),
+        "convention: composite confirmed progression counts a ≥20% increase in walk or peg "
+        "test time (thresholds of recent trials, not a fit)")
     # -- effect delay and follow-up ------------------------------------------------------
     t_half_effect: Parameter = Parameter(
         28.0, "day", (0.1, 365.0),

@@ -1,13 +1,13 @@
 """Enrolment criteria and event-driven follow-up in trial designs (issue 12 item 4, without
 re-calibration).
 
-Criteria shape the simulated patients by rejection sampling (EDSS, prior relapses, baseline
-Gd+ lesions per replicate; age in the B-cell bank). Checks: every enrolled patient meets the
-criteria (exact), selection moves the outcomes the way the model says it must (directions,
-with margins far beyond the replicate noise at these sizes), bad values are refused naming
-the field, and a design without criteria draws exactly what the plain loop drew before the
-criteria existed (bit for bit). No immune-model simulation is needed: ocrelizumab arms use a
-synthetic bank.
+Criteria shape the simulated patients by rejection sampling (age, EDSS, disease duration,
+prior relapses, baseline Gd+ lesions per replicate; age also in the B-cell bank). Checks:
+every enrolled patient meets the criteria (exact), selection moves the outcomes the way the
+model says it must (directions, with margins far beyond the replicate noise at these sizes),
+bad values are refused naming the field, and a design without criteria draws exactly what
+the plain loop drew (bit for bit). No immune-model simulation is needed: ocrelizumab arms
+use a synthetic bank.
 """
 
 from __future__ import annotations
@@ -155,9 +155,20 @@ def test_bad_values_name_the_field(field: str, value: object) -> None:
         _design(**{field: value})
 
 
-def test_disease_duration_is_refused() -> None:
-    with pytest.raises(DesignError, match=r"disease_duration.*issue 12 item 3"):
-        _design(disease_duration=(0, 10))
+def test_disease_duration_and_age_screen_every_arm() -> None:
+    """Duration (gamma draws, RMS mean 5.0 y) and age (every arm, not only the bank) hold for
+    each enrolled patient; a criterion that no drawn patient meets is refused, named."""
+    design = _design(disease_duration=(2.0, 4.0), age_range=(30.0, 40.0))
+    out, _ = simulate_replicate(design, _bank(), 5, 0)
+    assert out.duration is not None and out.age is not None and out.n == 300
+    assert out.duration.min() >= 2.0 and out.duration.max() <= 4.0
+    assert out.age.min() >= 30.0 and out.age.max() <= 40.0
+    plain, _ = simulate_replicate(_design(), _bank(), 5, 0)
+    assert plain.duration is not None and plain.duration.max() > 4.0
+    with pytest.raises(DesignError, match="disease_duration"):
+        _design(disease_duration=(10.0, 5.0))
+    with pytest.raises(DesignError, match=r"enrolment criteria.*disease_duration"):
+        simulate_replicate(_design(disease_duration=(59.0, 60.0)), _bank(), 1, 0)
 
 
 @pytest.mark.parametrize("field", ["prior_relapses", "gd_baseline"])
@@ -181,11 +192,12 @@ def test_yaml_keys() -> None:
     assert d.age_range == (18.0, 55.0) and d.edss_range == (0.0, 5.5)
     assert d.prior_relapses == (1, 10) and d.gd_baseline is True and d.screened
     assert not preset("opera").screened and not d.with_(
-        edss_range=None, prior_relapses=None, gd_baseline=None).screened
+        edss_range=None, prior_relapses=None, gd_baseline=None,
+        age_range=None).screened
     with pytest.raises(DesignError, match="edss_range must be a list"):
         TrialDesign.from_dict({"preset": "opera", "edss_range": "3-5"})
-    with pytest.raises(DesignError, match="disease_duration"):
-        TrialDesign.from_dict({"preset": "opera", "disease_duration": [0, 10]})
+    d = TrialDesign.from_dict({"preset": "opera", "disease_duration": [0, 10]})
+    assert d.disease_duration == (0.0, 10.0) and d.screened
 
 
 # --- event-driven follow-up ------------------------------------------------------------------

@@ -1,4 +1,7 @@
-"""Disease model: confirmation rule, effect delay, count process laws, limits."""
+"""Disease model: confirmation rules, effect delay, count and step process laws, limits.
+
+The step-hazard laws (EDSS scale, EDSS dependence, covariate factors) and the walk's mean
+percentage change are checked against their closed forms with noise switched off."""
 
 from __future__ import annotations
 
@@ -8,14 +11,20 @@ import numpy as np
 import pytest
 
 from ocrelisim.outcomes import (
+    EDSS_SCORES,
     WEEKS_PER_YEAR,
     Schedule,
     confirmed_progression,
+    confirmed_worsening,
     constant_multipliers,
+    covariate_multiplier,
+    edss_index,
+    edss_multiplier,
+    edss_score,
     effect_delay,
     simulate_outcomes,
 )
-from ocrelisim.parameters import DISEASE
+from ocrelisim.parameters import DISEASE, DiseaseParameters
 
 VISITS = 9  # weeks 0, 12, ..., 96
 
@@ -102,3 +111,114 @@ def test_ppms_has_no_relapses_and_progresses() -> None:
     assert out.relapses.sum() == 0
     assert 0.2 < out.cdp_event[:, 0].mean() < 0.6
     assert np.all((out.edss0 >= 2.5) & (out.edss0 <= 7.0))  # entry 3.0-6.5 ± rater error
+
+
+# --- disability that depends on the patient (issue 12 item 3) --------------------------------
+
+def _quiet(**kw: float) -> DiseaseParameters:
+    """No dropout, rater error, frailty or relapses: the step process alone."""
+    base = dict(dropout_ppms=0.0, dropout_rms=0.0, p_rater=0.0, pira_shape=100.0,
+                arr_untreated=0.0)
+    return DISEASE.replace(**{**base, **kw})
+
+
+def test_edss_scale_has_no_half_point() -> None:
+    assert EDSS_SCORES[:3].tolist() == [0.0, 1.0, 1.5] and EDSS_SCORES[-1] == 9.5
+    assert EDSS_SCORES.size == 19
+    np.testing.assert_array_equal(edss_score(edss_index(EDSS_SCORES)), EDSS_SCORES)
+    out = simulate_outcomes(np.random.default_rng(3), constant_multipliers({}, 4000, 96), "RMS",
+                            Schedule(96))
+    assert set(np.unique(out.edss0)) <= set(EDSS_SCORES) and 0.5 not in out.edss0
+    assert set(np.unique(out.edss_last)) <= set(EDSS_SCORES)
+    assert (out.edss0 == 0.0).any() and (out.edss0 == 1.0).any()  # the grid's low end is used
+
+
+@pytest.mark.parametrize("beta", [-0.75, 0.0, 0.5])
+def test_step_hazard_follows_the_edss_law(beta: float) -> None:
+    """No frailty, no noise: a patient at baseline EDSS e has no step in 12 weeks with
+    probability exp(−12·h(e)), h = pira/52.18·exp(beta·(e − 4.7)) (PPMS reference 4.7);
+    tolerance 4 binomial SE per baseline group."""
+    p = _quiet(edss_beta=beta)
+    n, weeks = 60_000, 12
+    out = simulate_outcomes(np.random.default_rng(11), constant_multipliers({}, n, weeks),
+                            "PPMS", Schedule(weeks, 12, (), (12,)), p)
+    for e in (3.0, 4.5, 6.5):
+        sel = out.edss0 == e
+        h = p.pira_ppms.value / WEEKS_PER_YEAR * math.exp(beta * (e - 4.7))
+        want = math.exp(-weeks * h)
+        got = float(np.mean(out.edss_last[sel] == e))
+        assert abs(got - want) < 4 * math.sqrt(want * (1 - want) / sel.sum()), (e, got, want)
+    multipliers = edss_multiplier(p, "PPMS", np.array([3.0, 9.5]))
+    assert multipliers[1] == 0.0 and multipliers[0] == pytest.approx(math.exp(beta * -1.7))
+
+
+def test_covariate_factor_is_normalised_and_directional() -> None:
+    rng = np.random.default_rng(2)
+    v = rng.gamma(1 / DISEASE.lesion_alpha.value, DISEASE.lesion_alpha.value, 400_000)
+    p = DISEASE.replace(mri_beta=0.5, age_beta=0.03, duration_beta=0.05)
+    ref_age = 44.7
+    f = covariate_multiplier(p, "PPMS", np.full(v.size, ref_age), np.full(v.size, 6.7), v)
+    assert f.mean() == pytest.approx(1.0, abs=0.01)          # MRI factor has mean 1
+    older = covariate_multiplier(p, "PPMS", np.array([ref_age + 10.0]), np.array([6.7]),
+                                 np.array([1.0]))
+    longer = covariate_multiplier(p, "PPMS", np.array([ref_age]), np.array([11.7]),
+                                  np.array([1.0]))
+    base = covariate_multiplier(p, "PPMS", np.array([ref_age]), np.array([6.7]), np.array([1.0]))
+    assert older[0] / base[0] == pytest.approx(math.exp(0.3))
+    assert longer[0] / base[0] == pytest.approx(math.exp(0.25))
+    none = covariate_multiplier(DISEASE, "PPMS", np.array([25.0, 60.0]), np.array([1.0, 20.0]),
+                                np.array([0.1, 9.0]))
+    np.testing.assert_allclose(none, 1.0)  # default: the assumptions are switched off
+
+
+def test_age_moves_progression_when_assumed() -> None:
+    """age_beta 0.05/year: patients above 50 have more 12-week CDP than patients below 38."""
+    p = DISEASE.replace(age_beta=0.05)
+    out = simulate_outcomes(np.random.default_rng(4), constant_multipliers({}, 20_000, 120),
+                            "PPMS", Schedule(120, mri_weeks=()), p)
+    assert out.age is not None
+    old, young = out.cdp_event[out.age > 50, 0].mean(), out.cdp_event[out.age < 38, 0].mean()
+    assert old > young + 0.08
+    given = simulate_outcomes(np.random.default_rng(4), constant_multipliers({}, 5, 24), "PPMS",
+                              Schedule(24, mri_weeks=()), age=np.full(5, 33.0))
+    assert given.age is not None and np.all(given.age == 33.0)
+
+
+def test_walk_change_is_the_mean_percentage_change() -> None:
+    """No walk noise, no covariates: the walk changes by 100·(exp(x·z) − 1) % at the walk week
+    T, x = slope·multiplier·T (years), z the gamma progression frailty (shape k, mean 1), so
+    the mean change is 100·((1 − x/k)^−k − 1); tolerance 4 SE of the mean."""
+    p = _quiet(t25_sd=0.0, pira_shape=2.0)
+    n, weeks, k = 40_000, 120, 2.0
+    out = simulate_outcomes(np.random.default_rng(6), constant_multipliers({"walk": 0.7}, n,
+                            weeks), "PPMS", Schedule(weeks, mri_weeks=(), walk_week=96), p)
+    assert out.t25_change is not None
+    x = p.t25_slope.value * 0.7 * 96 / WEEKS_PER_YEAR
+    want = 100.0 * ((1.0 - x / k) ** -k - 1.0)
+    se = out.t25_change.std() / math.sqrt(n)
+    assert abs(out.t25_change.mean() - want) < 4 * se
+    assert np.all(out.t25_change > 0)  # drift only: every walk slower
+
+
+def test_confirmed_worsening_rule() -> None:
+    log15 = math.log(1.15)
+    ratio = np.array([[0.0, log15, log15, 0.0, 0.0],        # confirmed at 12, not 24
+                      [0.0, log15 - 1e-6, log15, log15, log15],  # just below, then onset 2
+                      [0.0, 0.0, 0.0, 0.0, log15]])          # last visit: unconfirmed
+    seen = np.ones_like(ratio, dtype=bool)
+    ev, first = confirmed_worsening(ratio, seen, 0.15, 12, 12)
+    assert ev.tolist() == [True, True, False] and first[:2].tolist() == [1, 2]
+    ev24, _ = confirmed_worsening(ratio, seen, 0.15, 24, 12)
+    assert ev24.tolist() == [False, True, False]
+
+
+def test_composite_contains_each_component() -> None:
+    out = simulate_outcomes(np.random.default_rng(7), constant_multipliers({}, 3000, 120),
+                            "PPMS", Schedule(120, mri_weeks=()))
+    assert out.ccdp_event is not None and out.ccdp_time is not None
+    assert out.hpt_event is not None
+    for c in range(2):
+        cdp = out.cdp_event[:, c]
+        assert np.all(out.ccdp_event[cdp, c])
+        assert np.all(out.ccdp_time[cdp, c] <= out.cdp_time[cdp, c])
+        assert out.ccdp_event[:, c].mean() > cdp.mean()

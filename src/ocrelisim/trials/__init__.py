@@ -7,10 +7,12 @@
 """
 
 from ._analysis import cox as cox
+from ._analysis import mean_ratio as mean_ratio
 from ._analysis import negbin as negbin
 from ._analysis import risk_ratio as risk_ratio
 from ._design import ENDPOINTS as ENDPOINTS
 from ._design import HIGHER_IS_BETTER as HIGHER_IS_BETTER
+from ._design import ORATORIO_EVENTS as ORATORIO_EVENTS
 from ._design import PRESET_NAMES as PRESET_NAMES
 from ._design import PUBLISHED as PUBLISHED
 from ._design import TREATMENTS as TREATMENTS
@@ -29,6 +31,7 @@ from ._run import simulate_replicate as simulate_replicate
 __all__ = [
     "ENDPOINTS",
     "HIGHER_IS_BETTER",
+    "ORATORIO_EVENTS",
     "PRESET_NAMES",
     "PUBLISHED",
     "TREATMENTS",
@@ -39,6 +42,7 @@ __all__ = [
     "bank_population",
     "build_bank",
     "cox",
+    "mean_ratio",
     "negbin",
     "power_curve",
     "preset",

@@ -6,7 +6,12 @@
   of patients with a confirmed event per arm. PIRA12: the same for 12-week confirmed
   progression without a relapse from 12 weeks before onset to confirmation (progression with
   relapse activity is censored at its onset).
-- Timed 25-foot walk, NEDA: share per arm and risk ratio (Katz log interval).
+- Nine-hole peg test (NHPT12/24) and composite confirmed progression (CCDP12/24): Cox
+  regression as for CDP.
+- Timed 25-foot walk (T25FW): mean percentage change in walk time from baseline per arm and
+  the ratio of the two means (delta-method interval on the log ratio, Wald p), as ORATORIO
+  reported it (38.9% vs 55.1% [S13]).
+- NEDA: share per arm and risk ratio (Katz log interval).
 
 Each analysis returns rows ``(endpoint, arm, control, treated, reference, estimate, lower,
 upper, p)``; a fit that fails (for example no events at all) gives NaN estimates, never a
@@ -106,6 +111,26 @@ def risk_ratio(worse: Float1D, treated: Bool1D) -> Row:
     return _ratio_row(coef, se, float(2 * norm.sf(abs(coef) / se)))
 
 
+def mean_ratio(change: Float1D, treated: Bool1D) -> Row:
+    """Ratio of the arms' mean changes (treated / control; NaN values not measured) with a
+    delta-method 95% interval on the log ratio and a Wald p; NaN when a mean is not positive."""
+    from scipy.stats import norm
+
+    ok = np.isfinite(change)
+    a, c = change[ok & treated], change[ok & ~treated]
+    if a.size < 2 or c.size < 2 or a.mean() <= 0 or c.mean() <= 0:
+        return _nan_row()
+    coef = math.log(a.mean() / c.mean())
+    se = math.sqrt(a.var(ddof=1) / (a.size * a.mean() ** 2)
+                   + c.var(ddof=1) / (c.size * c.mean() ** 2))
+    return _ratio_row(coef, se, float(2 * norm.sf(abs(coef) / se)))
+
+
+def _mean(x: Float1D) -> float:
+    x = x[np.isfinite(x)]
+    return float(x.mean()) if x.size else math.nan
+
+
 def _rate(counts: Float1D, exposure: Float1D) -> float:
     total = exposure.sum()
     return float(counts.sum() / total) if total > 0 else math.nan
@@ -142,14 +167,25 @@ def analyse(out: Outcomes, arm: np.ndarray, control: int, endpoints: tuple[str, 
                 ex = years[pair] if e == "ARR" else out.scans[pair].astype(float)
                 fit = negbin(counts, ex, t)
                 values = (_rate(counts[t], ex[t]), _rate(counts[~t], ex[~t]))
-            elif e.startswith(("CDP", "PIRA")):
-                c = confirm.index(int(e.lstrip("CDPIRA")))
-                events = out.cdp_event if e.startswith("CDP") else out.cdp_pira
-                tm, ev = out.cdp_time[pair, c], events[pair, c]
+            elif e.startswith(("CDP", "PIRA", "NHPT", "CCDP")):
+                c = confirm.index(int(e.lstrip("CDPIRANHT")))
+                times, events = {"CDP": (out.cdp_time, out.cdp_event),
+                                 "PIRA": (out.cdp_time, out.cdp_pira),
+                                 "NHPT": (out.hpt_time, out.hpt_event),
+                                 "CCDP": (out.ccdp_time, out.ccdp_event)}[e.rstrip("0123456789")]
+                if times is None or events is None:
+                    raise ValueError(f"outcomes lack the {e} process")
+                tm, ev = times[pair, c], events[pair, c]
                 fit = cox(tm, ev, t)
                 values = (_share(ev[t]), _share(ev[~t]))
-            else:  # T25FW, NEDA: shares and risk ratio
-                w = out.t25_worse[pair] if e == "T25FW" or free is None else free[pair]
+            elif e == "T25FW":  # mean % change and ratio of means
+                if out.t25_change is None:
+                    raise ValueError("outcomes lack the timed-walk change")
+                ch = out.t25_change[pair]
+                fit = mean_ratio(ch, t)
+                values = (_mean(ch[t]), _mean(ch[~t]))
+            else:  # NEDA: shares and risk ratio
+                w = free[pair] if free is not None else np.full(t.size, np.nan)
                 fit = risk_ratio(w, t)
                 values = (_share(w[t]), _share(w[~t]))
             rows.append({"endpoint": e, "arm": int(a), "control": control,

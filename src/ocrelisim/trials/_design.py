@@ -27,7 +27,17 @@ ENDPOINTS = {
                "hazard ratio, Cox regression (other progression censored at onset)"),
     "GD": ("Gd-enhancing T1 lesions per scan", "RMS", "rate ratio, negative binomial regression"),
     "T2": ("new/enlarging T2 lesions per scan", "RMS", "rate ratio, negative binomial regression"),
-    "T25FW": ("timed 25-foot walk worsened ≥20% at the end", "PPMS", "risk ratio"),
+    "T25FW": ("timed 25-foot walk: mean % change in walk time from baseline to the walk week "
+              "(the end, or min_weeks of an event-driven design)", "PPMS",
+              "ratio of the arms' mean % changes (delta-method interval)"),
+    "NHPT12": ("12-week confirmed ≥15% worsening of the nine-hole peg test", "PPMS",
+               "hazard ratio, Cox regression"),
+    "NHPT24": ("24-week confirmed ≥15% worsening of the nine-hole peg test", "PPMS",
+               "hazard ratio, Cox regression"),
+    "CCDP12": ("12-week composite confirmed progression: EDSS, timed walk ≥20% or peg test "
+               "≥20% (thresholds are conventions)", "PPMS", "hazard ratio, Cox regression"),
+    "CCDP24": ("24-week composite confirmed progression: EDSS, timed walk ≥20% or peg test "
+               "≥20% (thresholds are conventions)", "PPMS", "hazard ratio, Cox regression"),
     "NEDA": ("no evidence of disease activity (no relapse, 12-week CDP, Gd+ or new/enlarging "
              "T2 lesion)", "RMS", "risk ratio"),
 }
@@ -200,9 +210,9 @@ class TrialDesign:
     age_range : (float, float), optional
         Enrol only patients aged ``[low, high]`` years: the B-cell bank's patients (the
         covariates of the immune model) are drawn from the disease population by rejection
-        sampling. The disease model has no age dependence yet (issue 12 item 3), so the age
-        range changes ocrelizumab arms only through the PK/immune covariates and comparator
-        arms not at all.
+        sampling, and every arm's patients are screened on age (ocrelizumab patients carry
+        their bank patient's age into the disease model, whose progression hazard depends on
+        age through ``DiseaseParameters.age_beta``).
     edss_range : (float, float), optional
         Enrol only patients whose observed baseline (screening) EDSS lies in ``[low, high]``
         (steps of 0.5).
@@ -218,8 +228,10 @@ class TrialDesign:
         False only patients with none (baseline lesions Poisson with the untreated mean times
         the patient's lesion frailty).
     disease_duration : (float, float), optional
-        Refused: the disease model does not carry disease duration yet (issue 12 item 3) and
-        the dossier gives no baseline distribution for it.
+        Enrol only patients whose disease duration at randomisation lies in ``[low, high]``
+        years (durations are gamma draws with the disease's mean and SD: ORATORIO's symptom
+        duration 6.7 (4.0) years for PPMS [S14], an assumption for RMS; see
+        ``DiseaseParameters.duration_*``).
     events_target : int, optional
         Event-driven follow-up: each replicate is analysed at the first EDSS visit, no
         earlier than ``min_weeks``, by which the pooled number of confirmed 12-week
@@ -229,6 +241,10 @@ class TrialDesign:
     min_weeks : int, optional
         Event-driven only: the earliest analysis week (default: the longest confirmation
         window plus one visit interval).
+    walk_week : int, optional
+        Week at which the timed-walk change from baseline (T25FW) is measured, at most the
+        earliest analysis week (ORATORIO: 120 [S13]); default: the end of each replicate's
+        analysed follow-up.
 
     Notes
     -----
@@ -263,6 +279,7 @@ class TrialDesign:
     disease_duration: tuple[float, float] | None = None
     events_target: int | None = None
     min_weeks: int | None = None
+    walk_week: int | None = None
 
     def __post_init__(self) -> None:
         if self.disease not in DISEASES:
@@ -328,6 +345,12 @@ class TrialDesign:
             object.__setattr__(self, "weight_range", (float(lo_hi[0]), float(lo_hi[1])))
         self._check_enrolment()
         self._check_events()
+        if self.walk_week is not None:
+            _whole("walk_week", self.walk_week, 1)
+            if self.walk_week > self.first_analysis:
+                raise DesignError(f"walk_week = {self.walk_week} is after the earliest analysis "
+                                  f"(week {self.first_analysis}); every analysis must see the "
+                                  f"walk: use at most {self.first_analysis}")
 
     def _check_events(self) -> None:
         if self.events_target is None:
@@ -359,10 +382,11 @@ class TrialDesign:
 
     def _check_enrolment(self) -> None:
         if self.disease_duration is not None:
-            raise DesignError(
-                f"disease_duration = {self.disease_duration!r}: the disease model does not "
-                f"carry disease duration yet (issue 12 item 3) and the fact dossier gives no "
-                f"baseline distribution for it; remove disease_duration from the design")
+            lo, hi = _pair("disease_duration", self.disease_duration, "years")
+            if not 0.0 <= lo <= hi <= 60.0:
+                raise DesignError(f"disease_duration = {list(self.disease_duration)!r} must be "
+                                  f"[low, high] years with 0 <= low <= high <= 60")
+            object.__setattr__(self, "disease_duration", (lo, hi))
         if self.age_range is not None:
             lo, hi = _pair("age_range", self.age_range, "years")
             if not 18.0 <= lo <= hi <= 80.0:
@@ -402,10 +426,11 @@ class TrialDesign:
 
     @property
     def screened(self) -> bool:
-        """Whether the design has enrolment criteria applied per replicate (EDSS, prior
-        relapses, baseline Gd+ lesions)."""
+        """Whether the design has enrolment criteria applied per replicate (age, EDSS,
+        disease duration, prior relapses, baseline Gd+ lesions)."""
         return (self.edss_range is not None or self.prior_relapses is not None
-                or self.gd_baseline is not None)
+                or self.gd_baseline is not None or self.age_range is not None
+                or self.disease_duration is not None)
 
     def _check_allocation(self, n_arms: int) -> tuple[float, ...]:
         alloc = tuple(self.allocation)
@@ -427,11 +452,13 @@ class TrialDesign:
     @property
     def confirm(self) -> tuple[int, ...]:
         """Confirmation windows (weeks) the endpoints need (12 is always computed)."""
-        return tuple(sorted({12, *(int(e[3:]) for e in self.endpoints if e.startswith("CDP"))}))
+        return tuple(sorted({12, *(int(e.lstrip("CDPIRANHT")) for e in self.endpoints
+                                   if e[-2:].isdigit())}))
 
     @property
     def schedule(self) -> Schedule:
-        return Schedule(self.weeks, self.visit_every, tuple(self.mri_weeks or ()), self.confirm)
+        return Schedule(self.weeks, self.visit_every, tuple(self.mri_weeks or ()), self.confirm,
+                        walk_week=self.walk_week)
 
     def disease_parameters(self, params: DiseaseParameters) -> DiseaseParameters:
         """``params`` with this design's dropout, if it sets one."""
@@ -461,7 +488,7 @@ class TrialDesign:
         allowed = {"name", "disease", "arms", "allocation", "n", "weeks", "endpoints", "control",
                    "visit_every", "mri_weeks", "alpha", "weight_range", "dropout", "preset",
                    "age_range", "edss_range", "prior_relapses", "prior_years", "gd_baseline",
-                   "disease_duration", "events_target", "min_weeks"}
+                   "disease_duration", "events_target", "min_weeks", "walk_week"}
         bad = sorted(set(spec) - allowed)
         if bad:
             raise DesignError(f"unknown design keys {bad}; allowed: {sorted(allowed)}")
@@ -515,6 +542,13 @@ class TrialDesign:
 
 
 _IV = "iv"
+ORATORIO_EVENTS = 256
+"""ORATORIO's analysis event count: 12-week CDP events at the primary analysis, derived from
+the published shares and arms (32.9% of 488 + 39.3% of 244 = 256.4 [S13]); the protocol's
+prespecified number is not in the dossier."""
+ORATORIO_MAX_WEEKS = 168
+"""Longest simulated ORATORIO follow-up (weeks) for the event-driven cut-off; the dossier gives
+only 'at least 120 weeks and until the prespecified number of events' [S13] (assumption)."""
 _ORATORIO_REGIMEN = "300 mg IV q24w x6; 300 mg IV q24w x6 from d14"
 
 _OPERA_INFECTIONS = {
@@ -561,8 +595,14 @@ PUBLISHED: dict[str, dict[str, dict[str, Any]]] = {
                   "upper": 0.98, "source": "[S13]"},
         "CDP24": {"treated": 0.296, "control": 0.357, "estimate": 0.75, "lower": 0.58,
                   "upper": 0.98, "source": "[S13]"},
-        "T25FW": {"treated": 0.389, "control": 0.551, "estimate": 0.389 / 0.551,
-                  "source": "[S13]", "note": "risk ratio derived from the two shares"},
+        "T25FW": {"treated": 38.9, "control": 55.1, "estimate": 38.9 / 55.1,
+                  "source": "[S13]",
+                  "note": "mean % increase in walk time, baseline to week 120; ratio derived "
+                          "(relative reduction 29.4%)"},
+        "NHPT12": {"estimate": 0.627, "source": "[S53b]",
+                   "note": "≥15% increase in 9HPT time (both hands), 12-week confirmed"},
+        "NHPT24": {"estimate": 0.607, "source": "[S53b]",
+                   "note": "≥15% increase in 9HPT time (both hands), 24-week confirmed"},
         "infections": {
             "ocrelizumab": {"serious_per_100py": 2.97,
                             "source": "[S64] PPMS serious infections per 100 PY at the primary "
@@ -591,7 +631,13 @@ def _opera(key: str, title: str, n: int, endpoints: tuple[str, ...]) -> TrialDes
 def preset(name: str) -> TrialDesign:
     """A trial preset: ``opera1``, ``opera2`` (821 and 835 patients [S12]), ``opera`` (the two
     pooled, 1,656, as for the pooled disability analysis [S12]) or ``oratorio`` (732, 2:1,
-    120 weeks [S13][S14])."""
+    entry 18-55 years and EDSS 3.0-6.5, event-driven: analysed when
+    :data:`ORATORIO_EVENTS` 12-week CDP events are confirmed, no earlier than week 120
+    [S13][S14]). The model's PPMS population is ORATORIO's enrolled one (baseline EDSS
+    4.7 (1.2), age 44.7 (7.9), symptom duration 6.7 (4.0) years [S14]), so its entry criteria
+    change little; they are stated so the design reads as the trial did. ORATORIO's duration
+    rule (< 10 years if EDSS <= 5.0, < 15 years above) is EDSS-dependent and not expressible as
+    one range; it is not applied."""
     key = name.lower().replace(" ", "").replace("_", "").replace("-", "")
     rms_all = ("ARR", "CDP12", "CDP24", "GD", "T2")
     if key == "opera1":
@@ -605,8 +651,11 @@ def preset(name: str) -> TrialDesign:
             name="ORATORIO", disease="PPMS",
             arms=(Arm("ocrelizumab", "ocrelizumab", _ORATORIO_REGIMEN),
                   Arm("placebo", "placebo")),
-            allocation=(2, 1), n=732, weeks=120, endpoints=("CDP12", "CDP24", "T25FW"),
-            mri_weeks=(), published=PUBLISHED["oratorio"])
+            allocation=(2, 1), n=732, weeks=ORATORIO_MAX_WEEKS,
+            endpoints=("CDP12", "CDP24", "T25FW", "NHPT12", "NHPT24", "CCDP12"),
+            mri_weeks=(), published=PUBLISHED["oratorio"], age_range=(18.0, 55.0),
+            edss_range=(3.0, 6.5), events_target=ORATORIO_EVENTS, min_weeks=120,
+            walk_week=120)
     raise DesignError(f"unknown trial preset {name!r}; use opera, opera1, opera2 or oratorio, "
                       f"or a design YAML file")
 

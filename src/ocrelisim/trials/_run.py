@@ -70,7 +70,8 @@ class PatientBank:
     ``effect[arm_name]`` has shape (size, weeks); week ``w`` is the mean over days
     ``7w .. 7w + 6``. ``doses[arm_name]`` counts each patient's doses within the follow-up.
     ``igg[arm_name]`` (float32, g/L) has shape (size, weeks + 1): serum IgG on days
-    ``0, 7, .., 7·weeks``; an arm without it has no infections drawn.
+    ``0, 7, .., 7·weeks``; an arm without it has no infections drawn. ``age`` (years, shape
+    (size,)) is each bank patient's age, carried into the disease model with the patient.
     """
 
     effect: dict[str, Float2D]
@@ -79,6 +80,7 @@ class PatientBank:
     weeks: int
     seed: int
     igg: dict[str, npt.NDArray[np.float32]] = field(default_factory=dict)
+    age: Float1D | None = None
 
 
 _MAX_DRAWS = 64  # a weight band may keep 1/64 of the sampled population at least
@@ -172,7 +174,13 @@ def build_bank(design: TrialDesign, size: int = DEFAULT_BANK, seed: int = 0, *,
             weekly_igg = res["IgG"][:, ::7].astype(np.float32)  # days 0, 7, .., 7·weeks
             done[key] = (weekly, count, weekly_igg)
         effect[arm.name], doses[arm.name], igg[arm.name] = done[key]
-    return PatientBank(effect, doses, size, design.weeks, seed, igg)
+    age = pop.covariates["AGE"].to_numpy(dtype=np.float64)
+    return PatientBank(effect, doses, size, design.weeks, seed, igg, age)
+
+
+def _bank_age(bank: PatientBank, pick: npt.NDArray[np.int64] | None) -> Float1D | None:
+    """Ages of the bank patients drawn (None for arms without bank patients)."""
+    return None if pick is None or bank.age is None else bank.age[pick]
 
 
 def _arm_multipliers(design: TrialDesign, bank: PatientBank, arm_index: int, n: int,
@@ -230,7 +238,7 @@ def _draw_arms(design: TrialDesign, bank: PatientBank, seed: int, replicate: int
         else:
             mult, pick = _arm_multipliers(design, bank, i, n, rng, params)
             part = simulate_outcomes(rng, mult, design.disease, design.schedule, params,
-                                     cutoff=cutoff)
+                                     cutoff=cutoff, age=_bank_age(bank, pick))
         parts.append(part)
         picks.append(pick)
     return rng, parts, picks
@@ -252,8 +260,14 @@ def _event_cutoff(design: TrialDesign, out: Outcomes) -> int:
 
 
 def _eligible(design: TrialDesign, out: Outcomes) -> npt.NDArray[np.bool_]:
-    """Patients meeting the design's EDSS, prior-relapse and baseline-Gd+ criteria."""
+    """Patients meeting the design's age, EDSS, disease-duration, prior-relapse and
+    baseline-Gd+ criteria."""
     ok = np.ones(out.n, dtype=bool)
+    if design.age_range is not None and out.age is not None:
+        ok &= (out.age >= design.age_range[0]) & (out.age <= design.age_range[1])
+    if design.disease_duration is not None and out.duration is not None:
+        ok &= (out.duration >= design.disease_duration[0]) \
+            & (out.duration <= design.disease_duration[1])
     if design.edss_range is not None:
         lo, hi = design.edss_range
         ok &= (out.edss0 >= lo - 1e-9) & (out.edss0 <= hi + 1e-9)
@@ -278,14 +292,16 @@ def _enrol(design: TrialDesign, bank: PatientBank, arm_index: int, n: int,
     while got < n:
         if drawn >= _MAX_DRAWS * n:
             raise DesignError(
-                f"the enrolment criteria (edss_range {design.edss_range}, prior_relapses "
+                f"the enrolment criteria (age_range {design.age_range}, edss_range "
+                f"{design.edss_range}, disease_duration {design.disease_duration}, "
+                f"prior_relapses "
                 f"{design.prior_relapses} in {design.prior_years} y, gd_baseline "
                 f"{design.gd_baseline}) keep {got} of {drawn} simulated {design.disease} "
                 f"patients in arm {design.arms[arm_index].name!r}; widen them")
         size = 2 * n
         mult, pick = _arm_multipliers(design, bank, arm_index, size, rng, params)
         out = simulate_outcomes(rng, mult, design.disease, design.schedule, params,
-                                prior_years=prior, cutoff=cutoff)
+                                prior_years=prior, cutoff=cutoff, age=_bank_age(bank, pick))
         keep = np.flatnonzero(_eligible(design, out))[: n - got]
         kept.append(subset(out, keep))
         if pick is not None:
