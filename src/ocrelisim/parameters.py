@@ -261,10 +261,7 @@ class ImmuneParameters(_Spec):
     Structure (see :mod:`ocrelisim.models.immune`): blood CD19+ B cells follow an indirect-response
     turnover with drug-stimulated loss ``kout·(1 + Emax·E(C))``, ``E = C/(EC50 + C)`` (the
     ofatumumab structure [S28] with a Hill coefficient of 1, our choice: with the template's 2.81
-    the effect saturates and deep depletion no longer depends on the dose as in GAVOTTE [S52]),
-    fed through a three-stage CD20+ maturation chain (mean transit time ``mtt_b``) whose cells
-    the drug kills at the same rate ``kout·Emax·E``: *when* B cells return is set by EC50, Emax
-    and ``mtt_b``, *how fast* they rise by ``kout``, each with its own variability;
+    the effect saturates and deep depletion no longer depends on the dose as in GAVOTTE [S52]);
     CD20+ T cells are lost the same way with their own turnover; the T-cell and cytokine indices
     follow B-cell depletion through a two-step delay (months); immunoglobulins turn over
     (``kel_*``) with synthesis from long-lived plasma cells that B-cell depletion does not remove
@@ -312,18 +309,6 @@ class ImmuneParameters(_Spec):
         assumption=True)
     omega_ec50: Parameter = Parameter(0.927, "SD of log", (0.0, 3.0), f"[S28]; {_REUSED}",
                                       assumption=True)
-    mtt_b: Parameter = Parameter(
-        14.0, "day", (0.5, 365.0),
-        "mean transit time of the CD20+ maturation chain (3 stages) from CD20-negative "
-        "precursors to blood B cells: the delay between the end of the drug effect and new B "
-        "cells in blood. Not in the dossier, and not identifiable from the calibration figures "
-        "(fits with kout, emax, ec50 free drive it towards 0 days; src/ocrelisim/data/README.md "
-        "lists what was searched). Assumption: 2 weeks, the order of bone-marrow-to-blood B-cell "
-        "maturation", assumption=True)
-    omega_mtt_b: Parameter = Parameter(
-        0.3, "SD of log", (0.0, 2.0),
-        "IIV of mtt_b (when repopulation starts, independent of kout: how fast counts rise); "
-        "assumption, no data", assumption=True)
     lln_b: Parameter = Parameter(
         80.0, "cells/uL", (1.0, 1000.0),
         "CD19 LLN not found: the label's '80 cells/uL' is not verified and no source in the "
