@@ -37,6 +37,10 @@ GRAD_STEP = 1e-4
 """Central-difference step of the gradient (standard-normal units)."""
 HESS_STEP = 1e-2
 """Central-difference step of the Hessian (standard-normal units)."""
+IS_WIDEN = 1.5
+"""Laplace proposals' SD, in units of the Laplace SD (heavier than the target's tails)."""
+IS_PROPOSALS = 2
+"""Proposals per returned draw."""
 MIN_CURVATURE = 0.25
 """Smallest eigenvalue kept in the Laplace Hessian: no direction's posterior SD exceeds twice
 the prior's (an assumption; applied only when the fitted curvature is smaller, with a note)."""
@@ -140,14 +144,31 @@ def laplace_cov(H: Float2D) -> tuple[Float2D, list[str]]:
 
 
 def laplace(problem: Problem, n_draws: int, rng: np.random.Generator) -> Posterior:
-    """MAP, Hessian and ``n_draws`` draws from the Laplace approximation."""
+    """MAP, Hessian, and ``n_draws`` posterior draws: proposals from the Laplace approximation
+    (SD widened by :data:`IS_WIDEN`), weighted to the exact posterior (importance sampling,
+    one engine call) and resampled."""
     z, ok, calls = fit_map(problem)
     cov, notes = laplace_cov(hessian(problem, z))
     if not ok:
         notes.insert(0, "the optimiser stopped before full convergence; the estimate may be "
                         "inexact")
-    draws = rng.multivariate_normal(z, cov, size=n_draws, method="cholesky")
-    return Posterior(z, cov, np.clip(draws, -BOX, BOX), "map+laplace", tuple(notes), calls + 1)
+    if n_draws == 0:
+        return Posterior(z, cov, np.zeros((0, z.size)), "map+laplace", tuple(notes), calls + 1)
+    m = IS_PROPOSALS * n_draws
+    chol = np.linalg.cholesky(cov) * IS_WIDEN
+    eps = rng.standard_normal((m, z.size))
+    prop = z + eps @ chol.T
+    log_w = -evaluate(problem, prop) + 0.5 * np.sum(eps * eps, axis=1)
+    w = np.exp(log_w - log_w.max())
+    w /= w.sum()
+    ess = 1.0 / float(np.sum(w * w))
+    if ess < 0.1 * m:
+        notes.append(f"the Laplace approximation fits the posterior poorly (effective sample "
+                     f"size {ess:.0f} of {m}); consider samples > 0 (MCMC)")
+    # systematic resampling: n_draws equally weighted draws
+    pos = (rng.random() + np.arange(n_draws)) / n_draws
+    idx = np.minimum(np.searchsorted(np.cumsum(w), pos), m - 1)
+    return Posterior(z, cov, prop[idx], "map+laplace", tuple(notes), calls + 2)
 
 
 def mcmc(problem: Problem, n_draws: int, rng: np.random.Generator, *, burn: int = 300,

@@ -33,6 +33,7 @@ from ..engine import SolverOptions, integrate
 from ..errors import InvalidInputError
 from ..models import Model
 from ..models import get as get_model
+from ..models import immune as _immune
 from ..parameters import IMMUNE, PK, Parameter, PKParameters
 from ..population import PK_PARAM_NAMES, Population
 from ..regimens import Regimen
@@ -42,11 +43,10 @@ from ._types import DVID_BCELL, DVID_CONC, PatientRecord
 MODEL_NAME = "immune"
 """The model fitted: PK and B cells (:mod:`ocrelisim.models.immune`)."""
 
-B_CELL_ETAS = (0, 1, 2, 3)
-"""Columns of the immune model's random effects that move the B-cell count: B0, KOUT, EMAX,
-EC50 (:func:`ocrelisim.models.immune.individual_parameters`). To be replaced by
-``models.immune.B_CELL_ETAS`` when the B-cell model declares it."""
-B_CELL_PARAMS = ("B0", "KOUT", "EMAX", "EC50")
+B_CELL_ETAS: tuple[int, ...] = getattr(_immune, "B_CELL_ETAS", (0, 1, 2, 3))
+"""Columns of the immune model's random effects that move the B-cell count
+(``models.immune.B_CELL_ETAS``; before the B-cell model declared them: B0, KOUT, EMAX, EC50)."""
+B_CELL_PARAMS: tuple[str, ...] = getattr(_immune, "B_CELL_PARAMS", ("B0", "KOUT", "EMAX", "EC50"))
 """Individual parameters of :data:`B_CELL_ETAS`, in the same order."""
 
 _PK_OMEGAS = {"CLINF": "omega_clinf", "CLT": "omega_clt", "V1": "omega_v1", "V2": "omega_v2",

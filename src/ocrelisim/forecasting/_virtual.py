@@ -21,7 +21,7 @@ from ..regimens import Regimen
 from ..simulate import simulate
 from ._forecast import last_dose_day, return_days
 from ._problem import SIGMA_B_ADD, SIGMA_B_PROP, eta_spec
-from ._types import DVID_BCELL, PatientRecord
+from ._types import DVID_BCELL, Forecast, PatientRecord
 
 REGIMENS = (
     "300 mg IV d0, d14",
@@ -83,3 +83,25 @@ def _true_z(pop: Population, regimen: Regimen) -> Float2D:
     eta = (pop.etas or {})["immune"]
     assert eta is not None
     return np.hstack([z_pk, eta[:, list(spec.immune_columns)]])
+
+
+def recovery_summary(vp: VirtualPatients, forecasts: list[Forecast]) -> dict[str, float]:
+    """Coverage of the 90% interval of the return day, bias and mean absolute error of the
+    median (days; forecast − truth, over patients whose truth is within the horizon; a median
+    not reached counts as the horizon's last day), individual and population-only."""
+    out: dict[str, float] = {"n": float(len(forecasts))}
+    truth = vp.true_return
+    finite = np.isfinite(truth)
+    end = np.array([last_dose_day(f.record.regimen) + f.horizon_days for f in forecasts])
+    for key, attr in (("ind", "return_day"), ("pop", "population_return_day")):
+        rd = [getattr(f, attr) for f in forecasts]
+        lo = np.array([np.inf if r.lo90 is None else r.lo90 for r in rd])
+        hi = np.array([np.inf if r.hi90 is None else r.hi90 for r in rd])
+        med = np.array([e if r.median is None else r.median for r, e in zip(rd, end,
+                                                                              strict=True)])
+        err = (med - truth)[finite]
+        out[f"coverage_{key}"] = float(np.mean((lo <= truth) & (truth <= hi)))
+        out[f"bias_{key}"] = float(err.mean())
+        out[f"mae_{key}"] = float(np.abs(err).mean())
+        out[f"width_{key}"] = float(np.median(hi - lo))
+    return out
