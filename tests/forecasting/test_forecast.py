@@ -240,12 +240,21 @@ def test_what_if_refuses_a_non_regimen(two_obs: Forecast) -> None:
         what_if(two_obs, "600 mg IV d420")  # type: ignore[arg-type]
 
 
-def test_batch_equals_one_by_one() -> None:
+@pytest.mark.parametrize("executor", ["process", "thread"])
+def test_batch_equals_one_by_one(executor: str) -> None:
     recs = [_record(_obs([300.0], [0.4])), _record(_obs([350.0, 420.0], [2.0, 12.0])),
             _record(_obs([], []))]
-    many = forecast_many(recs, workers=2, seed=9)
+    many = forecast_many(recs, workers=2, executor=executor, seed=9)
     one = [forecast(r, seed=9) for r in recs]
     assert [f.to_dict() for f in many] == [f.to_dict() for f in one]
+    pd.testing.assert_frame_equal(many[1].bands, one[1].bands)
+
+
+def test_batch_options_are_checked() -> None:
+    with pytest.raises(InvalidInputError, match="workers"):
+        forecast_many([], workers=0)
+    with pytest.raises(InvalidInputError, match="executor"):
+        forecast_many([], executor="gpu")
 
 
 def test_same_seed_same_forecast() -> None:
