@@ -150,8 +150,8 @@ def test_trial_summary_equals_run_trial() -> None:
     pd.testing.assert_frame_equal(report.data["replicates"], direct.table)
     assert report.inputs == {"design": "oratorio", "replicates": 2, "seed": SEED,
                              "bank_size": 200, "scheduler": None, "workers": 1}
-    assert set(report.tables) == {"Design", "Effect estimates vs published", "Power",
-                                  "Infections by arm"}
+    assert set(report.tables) == {"Design", "Enrolment and follow-up",
+                                  "Effect estimates vs published", "Power", "Infections by arm"}
     pd.testing.assert_frame_equal(report.data["infections"], direct.infections)
 
 

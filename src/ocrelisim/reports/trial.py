@@ -43,12 +43,47 @@ def design_table(design: TrialDesign, bank: PatientBank | None = None) -> pd.Dat
     return pd.DataFrame(rows)
 
 
+def follow_up_text(design: TrialDesign) -> str:
+    """The follow-up rule in words (fixed or event-driven)."""
+    if design.events_target is None:
+        return f"fixed follow-up of {design.weeks} weeks"
+    return (f"event-driven: analysed at the first visit from week {design.first_analysis} by "
+            f"which {design.events_target} 12-week confirmed progression events are confirmed "
+            f"(at most week {design.weeks})")
+
+
 def schedule_text(design: TrialDesign) -> str:
     s = design.schedule
     scans = ", ".join(map(str, s.mri_weeks)) or "none"
-    return (f"{design.name}: {design.disease}, {design.n} patients, {design.weeks} weeks; EDSS "
-            f"visits every {s.visit_every} weeks; MRI at weeks {scans}; endpoints "
-            f"{', '.join(design.endpoints)}; two-sided alpha {design.alpha:g}.")
+    walk = (f"; timed walk change at week {design.walk_week}" if design.walk_week is not None
+            else "")
+    return (f"{design.name}: {design.disease}, {design.n} patients, {follow_up_text(design)}; "
+            f"EDSS, walk and peg-test visits every {s.visit_every} weeks; MRI at weeks {scans}"
+            f"{walk}; endpoints {', '.join(design.endpoints)}; two-sided alpha "
+            f"{design.alpha:g}.")
+
+
+def enrolment_table(design: TrialDesign) -> pd.DataFrame:
+    """The design's enrolment criteria and follow-up rule, one row each ("any" where the
+    design sets none: the model's population for the disease)."""
+    def pair(x: tuple[float, float] | None, unit: str, spec: str = "g") -> str:
+        if x is None:
+            return "any (model population)"
+        return f"{x[0]:{spec}}-{x[1]:{spec}} {unit}".rstrip()
+
+    rows = [("Age", pair(design.age_range, "years")),
+            ("Baseline EDSS", pair(design.edss_range, "", ".1f")),
+            ("Disease duration", pair(design.disease_duration, "years")),
+            ("Body weight", pair(design.weight_range, "kg"))]
+    if design.disease == "RMS":
+        rows += [("Relapses before randomisation",
+                  "any" if design.prior_relapses is None else
+                  f"{design.prior_relapses[0]}-{design.prior_relapses[1]} in "
+                  f"{design.prior_years} year(s)"),
+                 ("Gd+ lesions at baseline", "any" if design.gd_baseline is None
+                  else ">= 1" if design.gd_baseline else "none")]
+    rows.append(("Follow-up", follow_up_text(design)))
+    return pd.DataFrame(rows, columns=["Criterion", "Value"])
 
 
 def estimates_table(result: TrialResult) -> pd.DataFrame:
@@ -151,14 +186,26 @@ def _point(panel: str, series: str, x: float, y: float) -> pd.DataFrame:
     return pd.DataFrame({"panel": [panel], "series": [series], "x": [float(x)], "y": [y]})
 
 
-def plot_trial(result: TrialResult) -> Figure:
-    """Kaplan-Meier curves of confirmed progression (one replicate) and the relapse rate or
-    walk worsening by arm over replicates, with published values marked.
+_KM_TITLES = {"CDP": "confirmed progression (EDSS)", "NHPT": "confirmed peg-test worsening",
+              "CCDP": "composite confirmed progression", "PIRA": "PIRA"}
 
-    The figure's data: panels ``CDP12``/``CDP24`` (one series per arm: ``x`` week, ``y``
-    percent with CDP, ``y_lower``/``y_upper`` its 95% band; series ``published <arm>``: the
-    published point), and ``ARR`` or ``T25FW`` (one series per arm: ``x`` replicate, ``y`` the
-    arm's value in that replicate; ``published <arm>``).
+
+def _km_panels(design: TrialDesign) -> list[str]:
+    """Time-to-event endpoints drawn as Kaplan-Meier panels (EDSS CDP windows first)."""
+    cdp = [f"CDP{w}" for w in design.confirm if f"CDP{w}" in design.endpoints] or ["CDP12"]
+    return cdp + [e for e in design.endpoints if e.startswith(("NHPT", "CCDP", "PIRA"))]
+
+
+def plot_trial(result: TrialResult) -> Figure:
+    """Kaplan-Meier curves of confirmed progression (EDSS, and where the design has them the
+    peg test, composite progression and PIRA; one replicate) and the relapse rate or the
+    timed walk's mean % change by arm over replicates, with published values marked.
+
+    The figure's data: one panel per time-to-event endpoint (``CDP12``, ``NHPT12``,
+    ``CCDP12``, ...; one series per arm: ``x`` week, ``y`` percent with an event,
+    ``y_lower``/``y_upper`` its 95% band; series ``published <arm>``: the published point),
+    and ``ARR`` or ``T25FW`` (one series per arm: ``x`` replicate, ``y`` the arm's value in
+    that replicate; ``published <arm>``).
     """
     from lifelines import KaplanMeierFitter
 
@@ -166,17 +213,29 @@ def plot_trial(result: TrialResult) -> Figure:
     rep = typical_replicate(result)
     out, arm = result.example(rep)
     confirm = design.confirm
-    fig = new_figure(12.0, 4.4)
-    axes = fig.subplots(1, len(confirm) + 1)
+    panels = _km_panels(design)
+    cols = min(3, len(panels) + 1)
+    rows = -(-(len(panels) + 1) // cols)
+    fig = new_figure(4.2 * cols, 4.2 * rows)
+    axes = np.atleast_1d(fig.subplots(rows, cols)).ravel()
+    for ax in axes[len(panels) + 1:]:
+        ax.set_axis_off()
     frames: list[pd.DataFrame] = []
     layout: dict[str, Any] = {}
-    for ax, (c, w) in zip(axes, enumerate(confirm), strict=False):
-        panel = f"CDP{w}"
+    series = {"CDP": (out.cdp_time, out.cdp_event), "PIRA": (out.cdp_time, out.cdp_pira),
+              "NHPT": (out.hpt_time, out.hpt_event), "CCDP": (out.ccdp_time, out.ccdp_event)}
+    for ax, panel in zip(axes, panels, strict=False):
+        kind = panel.rstrip("0123456789")
+        w = int(panel[len(kind):])
+        c = confirm.index(w)
+        times, events = series[kind]
+        if times is None or events is None:
+            ax.set_axis_off()
+            continue
         for i, a in enumerate(design.arms):
             sel = arm == i
             label = f"{a.name} (n={int(sel.sum())})"
-            km = KaplanMeierFitter().fit(out.cdp_time[sel, c], out.cdp_event[sel, c],
-                                         label=label)
+            km = KaplanMeierFitter().fit(times[sel, c], events[sel, c], label=label)
             data = _km_frame(km, panel, a.name)
             frames.append(data)
             ax.step(data["x"], data["y"], where="post", color=_COLORS[i % 5])
@@ -184,19 +243,25 @@ def plot_trial(result: TrialResult) -> Figure:
                             color=_COLORS[i % 5], alpha=0.15)
             ax.plot([], [], color=_COLORS[i % 5], label=label)
         pub = design.published.get(panel, {})
+        at = design.first_analysis
         for key, i in (("treated", 0), ("control", len(design.arms) - 1)):
             if key in pub:
-                ax.plot(design.weeks, 100 * pub[key], marker="D", color=_COLORS[i % 5],
+                ax.plot(at, 100 * pub[key], marker="D", color=_COLORS[i % 5],
                         markeredgecolor="black", linestyle="none")
-                frames.append(_point(panel, f"published {design.arms[i].name}", design.weeks,
+                frames.append(_point(panel, f"published {design.arms[i].name}", at,
                                      100 * pub[key]))
-        title = f"{w}-week confirmed progression (replicate {rep})"
-        ax.set(xlabel="weeks since randomisation", ylabel="patients with CDP, %", title=title)
+        if "estimate" in pub:
+            ax.text(0.98, 0.03, f"published HR {pub['estimate']:.3g}", transform=ax.transAxes,
+                    ha="right", fontsize=8)
+        title = f"{w}-week {_KM_TITLES[kind]} (replicate {rep})"
+        ax.set(xlabel="weeks since randomisation", ylabel="patients with an event, %",
+               title=title)
+        ax.title.set_fontsize(9)
         layout[panel] = panel_layout(xlabel="weeks since randomisation",
-                                     ylabel="patients with CDP, %", title=title)
+                                     ylabel="patients with an event, %", title=title)
         ax.legend(fontsize=8, loc="upper left")
         ax.grid(alpha=0.3)
-    frames += _draw_endpoint_panel(axes[-1], result, layout)
+    frames += _draw_endpoint_panel(axes[len(panels)], result, layout)
     fig.suptitle(f"{design.name}: virtual trial (research and education only)")
     title = f"{design.name}: virtual trial"
     return Figure(fig, pd.concat(frames, ignore_index=True), layout, title, dpi=110)
@@ -212,7 +277,7 @@ def _draw_endpoint_panel(ax: Any, result: TrialResult,
         ax.set_axis_off()
         return []
     frames, data, labels = [], [], []
-    scale = 1 if panel == "ARR" else 100
+    scale = 1  # ARR per year; T25FW already in percent
     sub = table[table["endpoint"] == panel]
     ctl = [a.name for a in design.arms].index(design.control)
     for i, a in enumerate(design.arms):
@@ -235,7 +300,8 @@ def _draw_endpoint_panel(ax: Any, result: TrialResult,
                     label="published" if i == 1 else None)
             frames.append(_point(panel, f"published {labels[i - 1]}", np.nan,
                                  scale * pub[which]))
-    ylabel = "annualised relapse rate" if panel == "ARR" else "walk worsened ≥20%, %"
+    ylabel = ("annualised relapse rate" if panel == "ARR"
+              else f"mean change in walk time at week {design.walk_week or design.weeks}, %")
     title = (f"{'Relapse rate' if panel == 'ARR' else 'Timed 25-foot walk'} by arm "
              f"({result.replicates} replicates)")
     ax.set(ylabel=ylabel, title=title)
@@ -293,7 +359,11 @@ def trial_report(result: TrialResult) -> Report:
              f"drawn from a bank of {result.bank.size} patients simulated with the immune model "
              f"(drug effect = delayed B-cell depletion).",
              "Ratios: rate ratio (ARR, lesions; negative binomial regression), hazard ratio "
-             "(CDP; Cox regression), risk ratio (walk), treated vs control. Model columns: "
+             "(CDP, peg test, composite; Cox regression), ratio of mean % changes (timed "
+             "walk), risk ratio (NEDA), treated vs control. Composite progression: EDSS, or a "
+             "timed walk or peg test at least 20% slower than baseline, confirmed (the 20% "
+             "thresholds are conventions of recent trials); the peg-test endpoint uses "
+             "ORATORIO's 15% [S53b]. Model columns: "
              "mean over replicates of the arm values, median and 2.5-97.5% of the replicate "
              "estimates. Kaplan-Meier curves (95% bands): the replicate with the median "
              f"hazard ratio (replicate {typical_replicate(result)}); diamonds: published "
@@ -310,6 +380,7 @@ def trial_report(result: TrialResult) -> Report:
     return Report(
         title=f"ocrelisim virtual trial: {design.name}", kind="trial",
         tables={"Design": design_table(design, result.bank),
+                "Enrolment and follow-up": enrolment_table(design),
                 "Effect estimates vs published": estimates_table(result),
                 "Power": power_table(result),
                 "Infections by arm": infections_table(result)},
@@ -321,5 +392,6 @@ def trial_report(result: TrialResult) -> Report:
                 "bank_size": result.bank.size})
 
 
-__all__ = ["design_table", "estimates_table", "infections_table", "plot_power_curve", "plot_trial",
-           "power_table", "schedule_text", "trial_report", "typical_replicate"]
+__all__ = ["design_table", "enrolment_table", "estimates_table", "follow_up_text",
+           "infections_table", "plot_power_curve", "plot_trial", "power_table", "schedule_text",
+           "trial_report", "typical_replicate"]
