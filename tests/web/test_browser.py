@@ -242,7 +242,12 @@ def test_trials(browser: Any, server: str) -> None:
 
 def test_forecast_and_home(browser: Any, server: str) -> None:
     browser.get(f"{server}/forecast")
-    assert "Not built yet" in browser.find_element(By.ID, "not-built").text
+    browser.find_element(By.ID, "run-example").click()
+    _wait(browser).until(ec.presence_of_element_located((By.ID, "answer-1")))
+    assert "B cells" in browser.find_element(By.ID, "answer-0").text
+    _drawn(browser, "fc-0-bcells")
+    _drawn(browser, "fc-1-probability")
+    assert _axe(browser) == []  # the result page too
     browser.get(f"{server}/")
     links = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "nav a")]
     assert f"{server}/check" in links and f"{server}/docs" in links

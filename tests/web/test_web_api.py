@@ -123,9 +123,9 @@ def test_plan_day_and_clinic(client: TestClient) -> None:
     assert float(rows["booked per day"]["first-come"]) <= 5
 
 
-def test_forecast_is_not_built(client: TestClient) -> None:
-    r = client.post("/api/forecast")
-    assert r.status_code == 501 and "issue 15" in r.json()["detail"]
+def test_forecast_needs_records(client: TestClient) -> None:
+    r = client.post("/api/forecast", json={})  # the forecast itself: test_web_forecast.py
+    assert r.status_code == 422 and "records" in str(r.json())
 
 
 def test_presets_and_openapi(client: TestClient) -> None:

@@ -127,6 +127,7 @@ def test_trials_page_and_api_equal_the_workflow(client: TestClient) -> None:
     assert bad.status_code == 422 and "replicates" in bad.text
 
 
-def test_forecast_page_says_not_built(client: TestClient) -> None:
+def test_forecast_page_offers_the_form(client: TestClient) -> None:
     html = client.get("/forecast").text
-    assert "Not built yet" in html and "issue 15" in html
+    assert 'id="forecast-form"' in html and 'enctype="multipart/form-data"' in html
+    assert "Not built yet" not in html  # tests/web/test_web_forecast.py runs it

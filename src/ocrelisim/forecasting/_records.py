@@ -72,7 +72,7 @@ if TYPE_CHECKING:
 STRUCTURED_SUFFIXES = (".yaml", ".yml", ".json")
 """File suffixes read as one patient's YAML/JSON record; anything else is a table."""
 
-DVID_NAMES = {DVID_CONC: "concentration (mg/L)", DVID_BCELL: "CD19+ B cells (cells/µL)"}
+DVID_NAMES = {DVID_CONC: "concentration (mg/L)", DVID_BCELL: "CD19+ B-cell count (cells/µL)"}
 
 # Unit spellings that mean exactly the unit the model uses (no conversion is made).
 _CONC_UNITS = frozenset({"mg/l", "ug/ml", "µg/ml", "μg/ml", "mcg/ml"})

@@ -9,11 +9,12 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 from pydantic import Field
 
 from ..._meta import DISCLAIMER
 from . import _compute as c
+from . import _forecast
 
 router = APIRouter(prefix="/api", tags=["api"])
 
@@ -106,7 +107,10 @@ def trials(body: c.TrialIn) -> dict[str, Any]:
     return out
 
 
-@router.post("/forecast", status_code=501, responses={501: {"description": "Not built yet"}})
-def forecast() -> JSONResponse:
-    """Not built yet (issue 15): answers 501."""
-    return JSONResponse(c.forecast_missing(), status_code=501)
+@router.post("/forecast")
+def forecast(body: _forecast.ForecastIn) -> dict[str, Any]:
+    """B-cell return and next dose for up to 10 patients from their records (NONMEM-style CSV
+    or a YAML/JSON record as text): per patient issue 15's object (return_day, next_dose_day,
+    label_next_dose_day, p_return_by_horizon, ... and dates) and the answer in words."""
+    out, _fcs = _forecast.forecast(body)
+    return out

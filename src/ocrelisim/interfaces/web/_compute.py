@@ -465,9 +465,3 @@ def trial(inp: TrialIn) -> tuple[dict[str, Any], Any]:
             "summary": frame_records(report.data["summary"]) if "summary" in report.data
             else [], "notes": report.notes, "inputs": report.inputs,
             "disclaimer": DISCLAIMER}, report
-
-
-def forecast_missing() -> dict[str, Any]:
-    return {"detail": "Forecasting (issue 15) is not built yet: this endpoint will fit a "
-                      "patient's CD19 values and answer the next-dose question once it lands.",
-            "disclaimer": DISCLAIMER}

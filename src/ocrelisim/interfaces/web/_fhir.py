@@ -6,7 +6,7 @@ maps them to :class:`ocrelisim.safety.PatientRecord`, runs :func:`ocrelisim.safe
 answers with a Bundle (type ``collection``) of DetectedIssue resources: the decision first
 (code ``DECISION``), then one per fired rule (code: the rule id), each citing its sources.
 A bad bundle gets 422 with an OperationOutcome whose ``expression`` names the element.
-``POST /fhir/forecast`` answers 501 until forecasting (issue 15) exists.
+``POST /fhir/forecast`` forecasts the B-cell return of a Bundle (:mod:`._forecast`).
 
 Codes read (LOINC where one exists):
 
@@ -17,8 +17,8 @@ anti-HBc (total)                   LOINC 16933-4 (positive/negative)
 IgG                                LOINC 2465-3 (valueQuantity g/L, mg/dL, mg/mL)
 pregnancy status                   LOINC 82810-3 (valueBoolean, or SNOMED 77386006 pregnant /
                                    60001007 not pregnant)
-CD19+ B cells                      LOINC 8116-2 (accepted, kept for the forecast; the check
-                                   does not read it)
+CD19+ B cells                      LOINC 8116-2 (read by the forecast; the check does not
+                                   read it)
 active infection                   ``urn:ocrelisim:check`` ``active-infection`` (valueBoolean)
 symptom                            ``urn:ocrelisim:check`` ``symptom`` (valueCodeableConcept
                                    with a code of ``ocrelisim.safety.SYMPTOM_CODES``)
@@ -37,7 +37,7 @@ import json
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 
@@ -372,9 +372,34 @@ async def fhir_check(request: Request, label: str = "US") -> JSONResponse:
     return JSONResponse(answer(result, patient), media_type=FHIR_JSON)
 
 
-@router.post("/forecast", status_code=501,
-             responses={501: {"description": "OperationOutcome: not built yet"}})
-def fhir_forecast() -> JSONResponse:
-    """Not built yet (forecasting is issue 15): an OperationOutcome with status 501."""
-    return outcome([("not-supported", "",
-                     "forecasting (issue 15) is not built yet; POST /fhir/check works")], 501)
+@router.post("/forecast", response_class=JSONResponse,
+             responses={200: {"content": {FHIR_JSON: {}}},
+                        422: {"description": "OperationOutcome naming the element"}})
+async def fhir_forecast(request: Request,
+                        threshold: float = Query(10.0, gt=0.0, le=1e4),
+                        check_every_days: float = Query(28.0, gt=0.0, le=365.0),
+                        horizon_days: float = Query(730.0, gt=0.0, le=3650.0)
+                        ) -> JSONResponse:
+    """B-cell return forecast of a FHIR R4B Bundle (Patient, MedicationAdministrations of
+    ocrelizumab, CD19 Observations LOINC 8116-2, weight); answers a Bundle with a
+    RiskAssessment (see :mod:`._forecast`)."""
+    from starlette.concurrency import run_in_threadpool
+
+    from ...forecasting._records import record_from_dict
+    from . import _forecast
+
+    try:
+        raw = await _body(request)
+        mapped, patient = _forecast.record_of_bundle(raw)
+        record = record_from_dict(mapped)
+        fcs = await run_in_threadpool(lambda: _forecast.run(
+            [record], threshold=threshold, check_every_days=check_every_days,
+            horizon_days=horizon_days, seed=0))
+    except ValidationError as exc:
+        return outcome(_validation_issues(exc), 422)
+    except BundleError as exc:
+        return outcome([("invalid", exc.expression, str(exc))], 422)
+    except InvalidInputError as exc:
+        return outcome([("invalid", "Bundle", "mapped forecast record: " +
+                         " ".join(str(exc).split()))], 422)
+    return JSONResponse(_forecast.risk_assessment(fcs[0], patient), media_type=FHIR_JSON)

@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from ..._meta import DISCLAIMER
 from ...errors import OcrelisimError
 from . import _compute as c
+from . import _forecast as _fc
 from . import _plots
 from ._guard import validation_detail
 
@@ -341,6 +342,46 @@ async def trials(request: Request) -> HTMLResponse:
                    max_replicates=c.MAX_REPLICATES, max_bank=c.MAX_BANK)
 
 
-@router.get("/forecast", response_class=HTMLResponse)
-def forecast(request: Request) -> HTMLResponse:
-    return _render(request, "forecast.html", title="Forecast", note=c.forecast_missing())
+def _example_records() -> str:
+    """The package's example records (two simulated patients)."""
+    from importlib.resources import files
+
+    return (files("ocrelisim") / "data" / "forecast_example.csv").read_text(encoding="utf-8")
+
+
+async def _forecast_data(form: Any) -> tuple[dict[str, Any], list[dict[str, str]]]:
+    """The forecast request of the form: pasted text, an uploaded file or the example."""
+    data = {k: v for k, v in _form_dict(form).items() if k in _fc.ForecastIn.model_fields}
+    upload = form.get("file")
+    if form.get("example"):
+        data.update(records=_example_records(), format="csv")
+    elif upload is not None and not isinstance(upload, str) and upload.filename:
+        raw = await upload.read()
+        if raw:
+            try:
+                data["records"] = raw.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                return data, [{"field": "file", "message": "the file is not UTF-8 text; "
+                                                           "upload a CSV, YAML or JSON file"}]
+            suffix = Path(upload.filename).suffix.lower()
+            data["format"] = {".csv": "csv", ".json": "json", ".yaml": "yaml",
+                              ".yml": "yaml"}.get(suffix, data.get("format", "auto"))
+    return data, []
+
+
+@router.api_route("/forecast", methods=["GET", "POST"], response_class=HTMLResponse)
+async def forecast(request: Request) -> HTMLResponse:
+    patients: list[dict[str, Any]] = []
+    errors: list[dict[str, str]] = []
+    form: dict[str, Any] = {}
+    if request.method == "POST":
+        async with request.form() as raw:  # closes an uploaded file's temporary file
+            form, errors = await _forecast_data(raw)
+        if not errors:
+            result, errors = await _run(_fc.ForecastIn, form, _fc.forecast)
+            if result is not None:
+                patients = [_fc.patient_view(fc, k) for k, fc in enumerate(result[1])]
+    figures = [fig for p in patients for fig in p["figures"]]
+    return _render(request, "forecast.html", 422 if errors else 200, title="Forecast",
+                   patients=patients, errors=errors, figures=figures, form=form,
+                   max_patients=_fc.MAX_PATIENTS)
