@@ -254,3 +254,19 @@ def test_dates_and_days_give_the_same_record(offsets: list[int], start: dt.date)
     pd.testing.assert_frame_equal(by_date.observations, by_day.observations)
     assert by_date.first_dose_date == start and by_day.first_dose_date is None
     assert np.array_equal(by_day.observations["TIME"].to_numpy(), np.array(gaps, float))
+
+
+def test_the_shipped_example_reads() -> None:
+    """src/ocrelisim/data/forecast_example.csv: two simulated patients with dates (its NOTE
+    column is ignored), one censored CD19, one concentration."""
+    from importlib.resources import files
+
+    p01, p02 = read_records(Path(str(files("ocrelisim") / "data" / "forecast_example.csv")))
+    assert p01.first_dose_date == dt.date(2024, 2, 5)
+    assert [(d.time, d.amount, d.route) for d in p01.regimen] == [
+        (0.0, 300.0, "IV"), (14.0, 300.0, "IV"), (182.0, 600.0, "IV"), (364.0, 600.0, "IV")]
+    assert p01.observations[["TIME", "DVID", "CENSORED"]].values.tolist() == [
+        [532, 2, True], [532, 1, False], [623, 2, False]]
+    assert p01.covariates == {"WT": 55.1, "AGE": 45.0}
+    assert [d.route for d in p02.regimen] == ["SC", "SC"]
+    assert p02.observations["DV"].tolist() == [15.6]

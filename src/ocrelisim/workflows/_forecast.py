@@ -52,8 +52,7 @@ def forecast_patients(source: str | os.PathLike[str] | pd.DataFrame | Sequence[P
     InvalidInputError
         Bad records (the row or field is named) or an option out of range.
     """
-    from ..forecasting import forecast_many
-    from ..forecasting._records import read_records
+    from ..forecasting import forecast_many, read_records
 
     records = (list(source) if isinstance(source, Sequence) and not isinstance(source, str)
                else read_records(source))
