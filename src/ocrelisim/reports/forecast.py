@@ -303,7 +303,11 @@ def forecast_report(fc: Forecast, *, check_every: float | None = None) -> Report
         inputs["check_every_days"] = float(check_every)
     tables = {"Answer": answer_table(fc), "Observations": observations_table(fc)}
     if not estimates.empty:
-        tables["Individual estimates (random effects, posterior mode and SD)"] = estimates
+        shown = estimates.copy()
+        for col in shown.columns:
+            if pd.api.types.is_float_dtype(shown[col]):
+                shown[col] = shown[col].map(lambda v: f"{v:.4g}")
+        tables["Individual parameter estimates (posterior mode and SD)"] = shown
     return Report(title=f"ocrelisim forecast: patient {fc.id}", kind="forecast", tables=tables,
                   figures={"forecast": plot_forecast(fc)}, data=data, notes=notes,
                   inputs=inputs)
