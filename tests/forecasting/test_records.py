@@ -78,6 +78,17 @@ def test_dates_count_days_from_the_first_dose(tmp_path: Path) -> None:
     assert [d.time for d in rec.regimen] == [0.0, 14.0, 182.0]
     assert rec.observations["TIME"].tolist() == [392.0]
     assert rec.day_to_date(392.0) == dt.date(2026, 2, 2)
+    # Dates as timestamps (a Parquet file, or parse_dates): the same record.
+    stamped = pd.read_csv(path, parse_dates=["date"])
+    (again,) = read_records(stamped)
+    assert again.regimen == rec.regimen and again.first_dose_date == rec.first_dose_date
+    stamped.loc[3, "date"] = pd.NaT
+    with pytest.raises(InvalidInputError, match=r"row 3 \(ID 7\): DATE is missing"):
+        read_records(stamped)
+    timed = pd.read_csv(path).assign(date=lambda d: d["date"].where(d.index != 1,
+                                                                    "2025-01-20T10:00"))
+    with pytest.raises(InvalidInputError, match=r"row 1 .*is not a date"):
+        read_records(timed)
 
 
 def test_yaml_record_equals_the_same_rows(tmp_path: Path) -> None:

@@ -367,6 +367,9 @@ def _times(rec: pd.DataFrame, evid: list[float]) -> tuple[list[float], dict[str,
 
 
 def _parse_date(value: object, where: str, what: str) -> dt.date:
+    if _empty(value):
+        raise InvalidInputError(f"{where}: {what} is missing; every row needs a date "
+                                f"(YYYY-MM-DD)")
     if isinstance(value, dt.datetime):
         if value.time() != dt.time(0):
             raise InvalidInputError(f"{where}: {what} {value!s} has a time of day; give the date "
