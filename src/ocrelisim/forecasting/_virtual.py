@@ -86,9 +86,11 @@ def _true_z(pop: Population, regimen: Regimen) -> Float2D:
 
 
 def recovery_summary(vp: VirtualPatients, forecasts: list[Forecast]) -> dict[str, float]:
-    """Coverage of the 90% interval of the return day, bias and mean absolute error of the
-    median (days; forecast − truth, over patients whose truth is within the horizon; a median
-    not reached counts as the horizon's last day), individual and population-only."""
+    """Coverage of the 90% interval of the return day (and the shares of truths below and
+    above it, 5% each when calibrated), the share of truths below the median (50%), bias and
+    mean absolute error of the median (days; forecast − truth, over patients whose truth is
+    within the horizon; a median not reached counts as the horizon's last day) and the median
+    interval width, individual and population-only."""
     out: dict[str, float] = {"n": float(len(forecasts))}
     truth = vp.true_return
     finite = np.isfinite(truth)
@@ -101,6 +103,9 @@ def recovery_summary(vp: VirtualPatients, forecasts: list[Forecast]) -> dict[str
                                                                               strict=True)])
         err = (med - truth)[finite]
         out[f"coverage_{key}"] = float(np.mean((lo <= truth) & (truth <= hi)))
+        out[f"below_lo_{key}"] = float(np.mean(truth < lo))
+        out[f"above_hi_{key}"] = float(np.mean(truth > hi))
+        out[f"below_median_{key}"] = float(np.mean(truth < med))
         out[f"bias_{key}"] = float(err.mean())
         out[f"mae_{key}"] = float(np.abs(err).mean())
         out[f"width_{key}"] = float(np.median(hi - lo))
