@@ -220,23 +220,38 @@ def confirmed_worsening(log_ratio: Float2D, seen: Bool2D, threshold: float, wind
     return _confirmed(up, window, visit_every)
 
 
-def effect_delay(depletion: Float2D, step_days: float, t_half: float) -> Float2D:
+def effect_delay(depletion: Float2D, step_days: float, t_half: float,
+                 t_half_offset: float | None = None) -> Float2D:
     """First-order effect delay of a depletion series sampled every ``step_days``.
 
     Exact for a depletion that is linear between samples: ``dE/dt = k·(d(t) − E)``,
-    ``k = ln 2 / t_half``, ``E(0) = d(0)``.
+    ``k = ln 2 / t_half``, ``E(0) = d(0)``. With ``t_half_offset`` the effect falls (``d`` below
+    ``E`` at the end of a step) with ``k = ln 2 / t_half_offset`` instead: a fast onset and a
+    slow offset (efficacy outlasting B-cell return, [S37]); None (default) is the symmetric
+    delay.
     """
-    k = math.log(2.0) / t_half
-    a = math.exp(-k * step_days)
-    # exact update for linear d on [t, t + h]: E' = a·E + (1 − a)·d1 + (d0 − d1)·(φ − a)
-    # with φ = (1 − a)/(k h)
-    phi = (1.0 - a) / (k * step_days)
     out = np.empty_like(depletion)
     e = depletion[:, 0].copy()
     out[:, 0] = e
+
+    def coefficients(t: float) -> tuple[float, float]:
+        k = math.log(2.0) / t
+        a = math.exp(-k * step_days)
+        return a, (1.0 - a) / (k * step_days)
+
+    a, phi = coefficients(t_half)
+    symmetric = t_half_offset is None or t_half_offset == t_half
+    a_off, phi_off = (a, phi) if symmetric else coefficients(float(t_half_offset or t_half))
+    # exact update for linear d on [t, t + h]: E' = a·E + (1 − a)·d1 + (d0 − d1)·(φ − a)
+    # with φ = (1 − a)/(k h)
     for j in range(1, depletion.shape[1]):
         d0, d1 = depletion[:, j - 1], depletion[:, j]
-        e = a * e + (1.0 - a) * d1 + (d0 - d1) * (phi - a)
+        if symmetric:
+            e = a * e + (1.0 - a) * d1 + (d0 - d1) * (phi - a)
+        else:
+            falling = d1 < e
+            aa, pp = np.where(falling, a_off, a), np.where(falling, phi_off, phi)
+            e = aa * e + (1.0 - aa) * d1 + (d0 - d1) * (pp - aa)
         out[:, j] = e
     return out
 

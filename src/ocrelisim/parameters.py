@@ -509,7 +509,7 @@ class DiseaseParameters(_Spec):
         "calibrated: 12-week CDP 13.6% at 96 weeks on IFN β-1a (OPERA pooled [S12]), with "
         "p_residual; the rate of a patient with every covariate at its reference")
     pira_ppms: Parameter = Parameter(
-        0.86, "steps/year", (0.0, 10.0),
+        0.83, "steps/year", (0.0, 10.0),
         "calibrated: ORATORIO's event-driven analysis (256 12-week CDP events, derived from "
         "32.9% of 488 and 39.3% of 244, no earlier than week 120 [S13]) falls at week 120, so "
         "the shares at the analysis are the published ones; the rate at the reference "
@@ -542,7 +542,7 @@ class DiseaseParameters(_Spec):
         "rituximab effect with Gd+ lesions [S55], an effect modification); assumption: none, "
         "varied in the sensitivity check", assumption=True)
     imax_pira: Parameter = Parameter(
-        0.27, "1", (0.0, 1.0),
+        0.25, "1", (0.0, 1.0),
         "calibrated: ORATORIO 12-week CDP HR 0.76 [S13] (event-driven analysis); the same "
         "effect applies to PIRA in relapsing MS")
     rr_ifn_pira: Parameter = Parameter(
@@ -608,6 +608,13 @@ class DiseaseParameters(_Spec):
         28.0, "day", (0.1, 365.0),
         "delay from B-cell depletion to clinical effect not in the dossier; assumption "
         "(phase II: Gd+ lesions −89% at weeks 12-24 [S58])", assumption=True)
+    t_half_offset: Parameter = Parameter(
+        28.0, "day", (0.1, 3650.0),
+        "delay of the effect's fall when B cells return (the effect rises with t_half_effect); "
+        "default equal to t_half_effect (a symmetric delay, as calibrated). Rituximab's "
+        "efficacy outlasts B-cell return (ARR 0.03 before vs 0.04 after a median 17-month "
+        "extension [S37]), which a symmetric 28-day delay cannot show (docs/models/disease.md, "
+        "issue 12 item 5); assumption", assumption=True)
     dropout_rms: Parameter = Parameter(
         0.07, "1/year", (0.0, 2.0),
         "OPERA discontinuation by arm not in the dossier; assumption", assumption=True)

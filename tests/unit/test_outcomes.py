@@ -222,3 +222,19 @@ def test_composite_contains_each_component() -> None:
         assert np.all(out.ccdp_event[cdp, c])
         assert np.all(out.ccdp_time[cdp, c] <= out.cdp_time[cdp, c])
         assert out.ccdp_event[:, c].mean() > cdp.mean()
+
+
+def test_asymmetric_effect_delay() -> None:
+    """Rise with t_half, fall with t_half_offset (closed forms for a step up then down);
+    equal half-lives give the symmetric delay bit for bit."""
+    t = np.arange(0.0, 201.0)
+    d = np.where((t >= 1) & (t < 101), 1.0, 0.0)[None, :]
+    d[0, 0] = 0.0
+    up, down = math.log(2) / 20.0, math.log(2) / 200.0
+    e = effect_delay(d, 1.0, 20.0, 200.0)[0]
+    # linear interpolation between samples: from day 1 the series is 1 until day 100
+    e100 = e[100]
+    assert e100 == pytest.approx(1.0 - math.exp(-up * 99.0) * (1.0 - e[1]), abs=1e-12)
+    np.testing.assert_allclose(e[102:], e[101] * np.exp(-down * (t[102:] - 101.0)), atol=1e-12)
+    assert e[150] > 0.5 > effect_delay(d, 1.0, 20.0)[0][150]   # the slow offset keeps it
+    np.testing.assert_array_equal(effect_delay(d, 1.0, 20.0, 20.0), effect_delay(d, 1.0, 20.0))

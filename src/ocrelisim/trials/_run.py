@@ -167,7 +167,8 @@ def build_bank(design: TrialDesign, size: int = DEFAULT_BANK, seed: int = 0, *,
                 regimens = _guided_regimens(regimen, rule, pop, days, immune)
             res = simulate(regimens, pop, times, model="immune", variables=["B_CYTO", "IgG"],
                            model_parameters=immune)
-            delayed = effect_delay(1.0 - res["B_CYTO"], 1.0, params.t_half_effect.value)
+            delayed = effect_delay(1.0 - res["B_CYTO"], 1.0, params.t_half_effect.value,
+                                   params.t_half_offset.value)
             weekly = delayed[:, :days].reshape(size, design.weeks, 7).mean(axis=2)
             each = [regimens] * size if isinstance(regimens, Regimen) else regimens
             count = np.array([sum(d.time < days for d in r) for r in each], dtype=np.float64)

@@ -1,0 +1,65 @@
+"""Sensitivity of the disability endpoints to the disease model's assumptions (issue 12 item 3).
+
+Where the dossier cannot pin a dependence down (age, disease duration, MRI activity, the peg
+test's drift, the frailty's spread) the parameter is an assumption; this script shows how the
+main endpoints move when each is varied, all else at its default (no re-fit). Endpoints: the
+ORATORIO preset scaled 30 times (event-driven, see ``tools/calibrate_disease.py``), OPERA
+pooled 12-week CDP on IFN β-1a, and the placebo median years to EDSS >= 7. Prints a Markdown
+table (docs/models/disease.md holds its output). Research and education only.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+
+from calibrate_disease import metrics
+
+from ocrelisim.parameters import DISEASE
+
+CASES: list[tuple[str, dict[str, float]]] = [
+    ("defaults", {}),
+    ("age_beta +0.03/year", {"age_beta": 0.03}),
+    ("age_beta −0.03/year", {"age_beta": -0.03}),
+    ("duration_beta +0.05/year", {"duration_beta": 0.05}),
+    ("duration_beta −0.05/year", {"duration_beta": -0.05}),
+    ("mri_beta 0.5", {"mri_beta": 0.5}),
+    ("mri_beta 1.0", {"mri_beta": 1.0}),
+    ("hpt_slope ×0.5 (0.0425/year)", {"hpt_slope": 0.0425}),
+    ("hpt_slope ×2 (0.17/year)", {"hpt_slope": 0.17}),
+    ("pira_shape 1 (CV 1.0)", {"pira_shape": 1.0}),
+    ("pira_shape 4 (CV 0.5)", {"pira_shape": 4.0}),
+    ("edss_beta −0.5 (calibrated −0.75)", {"edss_beta": -0.5}),
+    ("edss_beta −1.0", {"edss_beta": -1.0}),
+]
+COLUMNS = [("oratorio cut-off week", "cut-off wk", "{:.0f}"),
+           ("oratorio CDP12 control", "CDP12 placebo", "{:.1%}"),
+           ("oratorio CDP12 HR", "CDP12 HR", "{:.2f}"),
+           ("oratorio NHPT12 HR", "9HPT12 HR", "{:.2f}"),
+           ("oratorio CCDP12 control", "cCDP12 placebo", "{:.1%}"),
+           ("oratorio CCDP12 HR", "cCDP12 HR", "{:.2f}"),
+           ("oratorio T25FW control", "walk % placebo", "{:.1f}"),
+           ("oratorio T25FW ratio", "walk ratio", "{:.2f}"),
+           ("opera CDP12 control", "OPERA CDP12 IFN", "{:.1%}"),
+           ("wheelchair median, placebo (y)", "EDSS 7, y", "{:.1f}")]
+
+
+def main(argv: list[str]) -> None:
+    print("| assumption varied | " + " | ".join(c[1] for c in COLUMNS) + " |")
+    print("|---|" + "---|" * len(COLUMNS))
+    pub = None
+    for label, change in CASES:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            m = metrics(DISEASE.replace(**change))
+        if pub is None:
+            pub = m
+            cells = [("–" if k == "oratorio cut-off week" else fmt.format(m[k][1])
+                      if m[k][1] == m[k][1] else "–") for k, _, fmt in COLUMNS]
+            print("| published | " + " | ".join(cells) + " |")
+        print(f"| {label} | " + " | ".join(fmt.format(m[k][0]) for k, _, fmt in COLUMNS) + " |")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
