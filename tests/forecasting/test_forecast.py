@@ -16,8 +16,14 @@ from scipy import stats
 
 import ocrelisim as oc
 from ocrelisim.errors import InvalidInputError
-from ocrelisim.forecasting import Forecast, PatientRecord, forecast, forecast_many, what_if
-from ocrelisim.forecasting import _estimate
+from ocrelisim.forecasting import (
+    Forecast,
+    PatientRecord,
+    _estimate,
+    forecast,
+    forecast_many,
+    what_if,
+)
 from ocrelisim.forecasting._forecast import (
     check_days,
     course_start_day,

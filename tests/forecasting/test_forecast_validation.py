@@ -12,7 +12,7 @@ compared (no calibration or prediction marker).
 Tolerances: with 500 patients the coverage must lie in 85-95% (issue 15; the binomial SE at
 90% is 1.3 points); with 100 patients (default suite) in 80-97% (about 3.3 SE below and 2.3 SE
 above 90%, SE 3 points). The individual MAE must be at most 70% of the population's (measured
-about 45%), and the individual bias smaller in size than the population's.
+40-50%); the bias (mean of median − truth) is bounded as each test states.
 """
 
 from __future__ import annotations
@@ -37,20 +37,28 @@ def _recover(n: int, seed: int) -> dict[str, float]:
     return recovery_summary(vp, [forecast(r, seed=i) for i, r in enumerate(vp.records)])
 
 
-def _check(s: dict[str, float], lo: float, hi: float) -> None:
-    assert lo <= s["coverage_ind"] <= hi, s
+def _check(s: dict[str, float], coverage: tuple[float, float], median: tuple[float, float],
+           max_bias: float) -> None:
+    assert coverage[0] <= s["coverage_ind"] <= coverage[1], s
+    assert median[0] <= s["below_median_ind"] <= median[1], s
     assert s["mae_ind"] <= 0.7 * s["mae_pop"], s
-    assert abs(s["bias_ind"]) < abs(s["bias_pop"]), s
+    assert abs(s["bias_ind"]) <= max_bias, s
     assert s["width_ind"] < s["width_pop"], s
 
 
 def test_recovery_100_patients() -> None:
-    _check(_recover(100, seed=20261130), 0.80, 0.97)
+    """Coverage 80-97%; truths below the median 35-65% (50% when calibrated, SE 5 points);
+    |bias| <= 15 days: the mean error's SE is about 1.25·MAE/√n ≈ 4 days, and the median of
+    a right-skewed posterior lies a few days below its mean."""
+    _check(_recover(100, seed=20261130), (0.80, 0.97), (0.35, 0.65), 15.0)
 
 
 @pytest.mark.slow
 def test_recovery_500_patients() -> None:
-    _check(_recover(500, seed=15), 0.85, 0.95)
+    """Coverage 85-95% (issue 15); truths below the median 44-56% (SE 2.2 points); the bias
+    smaller in size than the population-only prediction's."""
+    s = _recover(500, seed=15)
+    _check(s, (0.85, 0.95), (0.44, 0.56), abs(s["bias_pop"]))
 
 
 # -- MAP against an independent optimiser -------------------------------------------------
