@@ -240,7 +240,7 @@ def test_trials(browser: Any, server: str) -> None:
     _drawn(browser, "panel-0")
 
 
-def test_forecast_and_home(browser: Any, server: str) -> None:
+def test_forecast_and_home(browser: Any, server: str, tmp_path: Path) -> None:
     browser.get(f"{server}/forecast")
     browser.find_element(By.ID, "run-example").click()
     _wait(browser).until(ec.presence_of_element_located((By.ID, "answer-1")))
@@ -248,6 +248,8 @@ def test_forecast_and_home(browser: Any, server: str) -> None:
     _drawn(browser, "fc-0-bcells")
     _drawn(browser, "fc-1-probability")
     assert _axe(browser) == []  # the result page too
+    browser.execute_script("document.getElementById('result-0').scrollIntoView()")
+    _shot(browser, "forecast.png", tmp_path)
     browser.get(f"{server}/")
     links = [a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "nav a")]
     assert f"{server}/check" in links and f"{server}/docs" in links
