@@ -105,3 +105,17 @@ def test_workflow_on_the_shipped_example(example_forecasts: list) -> None:  # ty
     assert dt.date.fromisoformat(out["label_next_dose_date"]).strftime("%d %b %Y") in text
     reps = forecast([p01.record], workers=1, seed=3)
     assert len(reps) == 1 and reps[0].notes[0] == text  # same seed, same answer
+
+
+def test_answer_when_the_interval_runs_past_the_horizon() -> None:
+    """A median within the horizon but a 95% quantile beyond it: the interval says so."""
+    from dataclasses import replace
+
+    from ocrelisim.forecasting import ReturnDay
+
+    fc = make_forecast()
+    late = replace(fc, return_day=ReturnDay(LAST_DOSE + 600.0, LAST_DOSE + 400.0, None))
+    text = answer(late)
+    assert f"between {_date(LAST_DOSE + 400)}" in text
+    assert "and beyond the forecast horizon (90%)" in text
+    assert f"most likely around {_date(LAST_DOSE + 600)}" in text

@@ -135,3 +135,19 @@ def test_bad_bundles_name_the_element(client: TestClient, change: Any, expressio
     issue = outcome.issue[0]
     assert issue.expression == [expression]
     assert words in (issue.diagnostics or "")
+
+
+def test_fhir_periods_and_units_map_as_written() -> None:
+    """A period with dates only says nothing of a duration (label infusion); with times it
+    gives duration_h; CD19 in 10*6/L is cells/µL; a '>' comparator is refused."""
+    raw = copy.deepcopy(json.loads(BUNDLE.read_text()))
+    raw["entry"][3]["resource"]["effectivePeriod"] = {"start": "2024-08-05",
+                                                      "end": "2024-08-05"}
+    raw["entry"][8]["resource"]["valueQuantity"].update(unit="10*6/L", code="10*6/L")
+    mapped, _ref = _forecast.record_of_bundle(raw)
+    assert "duration_h" not in mapped["doses"][2]
+    assert mapped["observations"][2] == {"date": "2025-10-20", "cd19": 1.4, "unit": "cells/µL"}
+    assert [d.kind for d in record_from_dict(mapped).regimen] == ["label"] * 4
+    raw["entry"][8]["resource"]["valueQuantity"]["comparator"] = ">"
+    with pytest.raises(_forecast._fhir.BundleError, match="only '<'"):
+        _forecast.record_of_bundle(raw)
