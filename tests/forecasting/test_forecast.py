@@ -279,3 +279,15 @@ def test_mcmc_agrees_with_laplace(two_obs: Forecast) -> None:
     assert abs(a.median - b.median) <= 10.0
     assert a.lo90 is not None and b.lo90 is not None and abs(a.lo90 - b.lo90) <= 20.0
     assert a.hi90 is not None and b.hi90 is not None and abs(a.hi90 - b.hi90) <= 20.0
+
+
+def test_concentrations_move_the_clearance_estimate() -> None:
+    """A trough well above / below the typical patient's pulls CLINF's effect down / up."""
+    pr = Problem(_record(_obs([], [])), options=DEFAULT_OPTIONS)
+    typical = float(pr.predict(np.zeros((1, pr.eta.n)), np.array([330.0]))[0, 0, 0])
+    fits = {}
+    for name, factor in (("high", 3.0), ("low", 1.0 / 3.0)):
+        fc = forecast(_record(_obs([330.0], [typical * factor], dvid=1)), seed=1)
+        fits[name] = fc.estimates.set_index("param").loc["CLINF", "eta_map"]
+        assert any("No CD19 counts" in m for m in fc.messages)
+    assert fits["high"] < -0.5 and fits["low"] > 0.5
