@@ -291,3 +291,14 @@ def test_concentrations_move_the_clearance_estimate() -> None:
         fits[name] = fc.estimates.set_index("param").loc["CLINF", "eta_map"]
         assert any("No CD19 counts" in m for m in fc.messages)
     assert fits["high"] < -0.5 and fits["low"] > 0.5
+
+
+@pytest.mark.parametrize(("change", "rule"), [
+    ({"TIME": -1.0}, "TIME must be"), ({"DVID": 3}, "DVID must be"),
+    ({"DV": float("nan")}, "DV must be"), ({"CENSORED": True}, "LLOQ > 0")])
+def test_hand_made_observations_are_checked(change: dict[str, object], rule: str) -> None:
+    obs = _obs([300.0, 350.0], [0.5, 0.8])
+    for col, value in change.items():
+        obs.loc[1, col] = value
+    with pytest.raises(InvalidInputError, match=f"observation 1 .*{rule}"):
+        forecast(_record(obs))

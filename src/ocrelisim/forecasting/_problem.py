@@ -38,7 +38,7 @@ from ..parameters import IMMUNE, PK, Parameter, PKParameters
 from ..population import PK_PARAM_NAMES, Population
 from ..regimens import Regimen
 from ..simulate import _first_dose_times, _schedules
-from ._types import DVID_BCELL, DVID_CONC, PatientRecord
+from ._types import DVID_BCELL, DVID_CONC, OBSERVATION_COLUMNS, PatientRecord
 
 MODEL_NAME = "immune"
 """The model fitted: PK and B cells (:mod:`ocrelisim.models.immune`)."""
@@ -207,15 +207,12 @@ class Problem:
     # -- likelihood -------------------------------------------------------------------------
 
     def _observations(self, obs: pd.DataFrame) -> None:
+        _check_observations(obs, self.record.id)
         times = obs["TIME"].to_numpy(dtype=np.float64)
         self.obs_times: Float1D = np.unique(times)
         self._t_index: Int1D = np.searchsorted(self.obs_times, times).astype(np.int64)
         dvid = obs["DVID"].to_numpy(dtype=np.int64)
         self._out_index: Int1D = np.where(dvid == DVID_CONC, 0, 1).astype(np.int64)
-        if np.any((dvid != DVID_CONC) & (dvid != DVID_BCELL)):
-            raise InvalidInputError(
-                f"patient {self.record.id!r}: DVID must be 1 (concentration) or 2 (CD19 B "
-                f"cells); got {sorted(set(dvid.tolist()))}")
         conc = dvid == DVID_CONC
         self._prop = np.where(conc, PK.sigma_prop.value, SIGMA_B_PROP.value)
         self._add = np.where(conc, PK.sigma_add.value, SIGMA_B_ADD.value)
@@ -249,6 +246,34 @@ class Problem:
         nlp = prior + self.neg_log_likelihood(f)
         out: Float1D = np.where(np.isfinite(nlp), nlp, np.inf)
         return out
+
+
+def _check_observations(obs: pd.DataFrame, pid: str) -> None:
+    """The contract of ``PatientRecord.observations`` (``_records`` builds it so; records made
+    by hand are checked here): columns, TIME >= 0, DVID 1 or 2, a finite DV where not censored
+    and a finite LLOQ where censored."""
+    missing = [c for c in OBSERVATION_COLUMNS if c not in obs.columns]
+    if missing:
+        raise InvalidInputError(f"patient {pid!r}: observations lack columns {missing}; give "
+                                f"{list(OBSERVATION_COLUMNS)}")
+    t = obs["TIME"].to_numpy(dtype=np.float64)
+    dvid = obs["DVID"].to_numpy()
+    cens = obs["CENSORED"].to_numpy(dtype=bool)
+    dv = obs["DV"].to_numpy(dtype=np.float64)
+    lloq = obs["LLOQ"].to_numpy(dtype=np.float64)
+    rules = (
+        (~(np.isfinite(t) & (t >= 0.0)),
+         "TIME must be a finite day >= 0 (the first dose is day 0)"),
+        (~np.isin(dvid, (DVID_CONC, DVID_BCELL)),
+         "DVID must be 1 (concentration, mg/L) or 2 (CD19+ B cells, cells/µL)"),
+        (~cens & ~np.isfinite(dv), "DV must be a finite value where the row is not censored"),
+        (cens & ~(np.isfinite(lloq) & (lloq > 0.0)), "a censored row needs its LLOQ > 0"),
+    )
+    for bad, rule in rules:
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise InvalidInputError(f"patient {pid!r}, observation {i} (TIME {t[i]!r}, DVID "
+                                    f"{dvid[i]!r}, DV {dv[i]!r}): {rule}")
 
 
 def _safe_log(a: Float2D) -> Float2D | None:
