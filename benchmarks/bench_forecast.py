@@ -10,8 +10,8 @@ partly censored) are forecast one by one after a warm-up (kernels from Numba's c
 * ``baseline MAP``: the same posterior minimised the plain way, scipy BFGS with its own
   finite-difference gradient and one ``simulate`` call per objective value, on the first
   ``--n-base`` patients (with the agreement of the two MAPs);
-* ``batch``: :func:`ocrelisim.forecasting.forecast_many` on all patients with 1 worker and with
-  one per core.
+* ``batch``: :func:`ocrelisim.forecasting.forecast_many` on all patients with 1 worker, one
+  process per core and one thread per core.
 
 Wall and CPU seconds (``getrusage``, all threads) per patient; the solves in the per-patient
 rows run single-threaded, so CPU per patient is what one core does. Run directly, never
@@ -95,7 +95,8 @@ def main() -> None:
             rows["baseline MAP"].append((w, c))
             dz.append(float(np.max(np.abs(z - post.mode))))
     fcs, w1, c1 = timed(lambda: forecast_many(vp.records, workers=1))
-    _, wn, cn = timed(lambda: forecast_many(vp.records))
+    _, wn, cn = timed(lambda: forecast_many(vp.records, executor="process"))
+    _, wt, ct = timed(lambda: forecast_many(vp.records, executor="thread"))
     s = recovery_summary(vp, fcs)
     cores = os.cpu_count()
     print(f"{a.n} virtual patients (seed {a.seed}), {platform.processor() or platform.machine()}"
@@ -109,8 +110,9 @@ def main() -> None:
     ours = np.array(rows["map+laplace"])[:a.n_base, 1].mean()
     print(f"baseline MAP CPU / our MAP+Laplace CPU (first {a.n_base}): {base / ours:.1f}x; "
           f"max |z_baseline - z_ours| = {max(dz):.2e}")
-    print(f"batch: 1 worker {w1 / a.n:.3f} s/patient wall ({c1 / a.n:.3f} CPU); "
-          f"{cores} workers {wn / a.n:.3f} s/patient wall ({cn / a.n:.3f} CPU)")
+    print(f"batch: 1 worker {w1 / a.n:.3f} s/patient wall ({c1 / a.n:.3f} CPU); {cores} "
+          f"processes {wn / a.n:.3f} s/patient wall (start-up included; parent CPU "
+          f"{cn / a.n:.3f}); {cores} threads {wt / a.n:.3f} s/patient wall ({ct / a.n:.3f} CPU)")
     print("recovery: " + ", ".join(f"{k} {v:.3g}" for k, v in s.items()))
 
 

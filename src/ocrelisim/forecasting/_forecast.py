@@ -68,6 +68,9 @@ weeks apart [S3]; 21 days is our margin, an assumption)."""
 BAND_EVERY = 7
 """Bands are given every 7th day of the daily forecast grid (weekly; return days use every
 day)."""
+PROCESS_MIN = 40
+"""Patients from which ``forecast_many(executor="auto")`` uses worker processes (their start-up,
+2-3 s each in parallel, is the time of about 30 forecasts on one core)."""
 P_DUE = 0.5
 """Probability of return at a check from which the next dose is due (see the module
 docstring)."""
@@ -151,7 +154,7 @@ def forecast(record: PatientRecord, *, threshold: float = 10.0, check_every: flo
 
 
 def forecast_many(records: Sequence[PatientRecord], *, workers: int | None = None,
-                  executor: str = "process", **kw: Any) -> list[Forecast]:
+                  executor: str = "auto", **kw: Any) -> list[Forecast]:
     """:func:`forecast` for a clinic's list of patients on all cores, in input order.
 
     Parameters
@@ -160,11 +163,13 @@ def forecast_many(records: Sequence[PatientRecord], *, workers: int | None = Non
         The patients.
     workers : int, optional
         Parallel workers (default: one per core); 1 runs in this process.
-    executor : {"process", "thread"}
-        ``"process"`` (default): a pool of worker processes (started by ``forkserver`` where
-        available, else ``spawn``; each imports ocrelisim and loads the cached kernels once,
-        about 2-3 s). ``"thread"``: a thread pool in this process, no start-up cost; the
-        kernels release the GIL but the optimiser's Python code does not, so it scales less.
+    executor : {"auto", "process", "thread"}
+        ``"process"``: a pool of worker processes (started by ``forkserver`` where available,
+        else ``spawn``; each imports ocrelisim and loads the cached kernels once, about 2-3 s).
+        ``"thread"``: a thread pool in this process, no start-up cost; the kernels release the
+        GIL but the optimiser's Python code does not, so it scales less. ``"auto"`` (default):
+        processes from :data:`PROCESS_MIN` patients on (where the start-up is repaid), threads
+        below.
     **kw
         Options of :func:`forecast` (the same for every patient). Each patient's solves run
         single-threaded (``options.threads = 1``): the pool is the parallelism.
@@ -178,8 +183,8 @@ def forecast_many(records: Sequence[PatientRecord], *, workers: int | None = Non
     if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
         raise InvalidInputError(f"workers = {workers!r}; give a whole number >= 1, or None "
                                 "for one per core")
-    if executor not in ("process", "thread"):
-        raise InvalidInputError(f"executor = {executor!r}; give 'process' or 'thread'")
+    if executor not in ("auto", "process", "thread"):
+        raise InvalidInputError(f"executor = {executor!r}; give 'auto', 'process' or 'thread'")
     options: SolverOptions = kw.pop("options", DEFAULT_OPTIONS)
     kw["options"] = replace(options, threads=1)
     one = partial(_forecast_kw, kw)
@@ -187,7 +192,7 @@ def forecast_many(records: Sequence[PatientRecord], *, workers: int | None = Non
     n_workers = min(n_workers, len(recs))
     if n_workers <= 1:
         return [one(r) for r in recs]
-    if executor == "thread":
+    if executor == "thread" or (executor == "auto" and len(recs) < PROCESS_MIN):
         with ThreadPoolExecutor(max_workers=n_workers) as pool:
             return list(pool.map(one, recs))
     method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
