@@ -75,7 +75,7 @@ def test_parameter_table_has_every_spec_parameter(site: Path) -> None:
 def test_parameter_table_says_where_the_variability_is(site: Path) -> None:
     rows = {r[0]: r for r in _rows(site / "parameters" / "index.html") if len(r) == 7}
     assert rows["clinf"][4].startswith("omega_clinf = 0.3")
-    assert rows["kout"][4].startswith("omega_kout = 0.5")
+    assert rows["kout"][4].startswith("omega_kout = 0.2")
     assert rows["pira_ppms"][4].startswith("pira_shape = 2")
     assert rows["lln_b"][5] == "assumption" and "[S59]" not in rows["lln_b"][6]
 

@@ -57,14 +57,15 @@ def repletion_weeks(stop_run) -> np.ndarray:  # type: ignore[no-untyped-def]
 # -- B cells: calibration targets ---------------------------------------------------------
 
 
-@pytest.mark.prediction
+@pytest.mark.calibration
 def test_depletion_within_two_weeks(stop_run) -> None:  # type: ignore[no-untyped-def]
     """CD19 B cells are depleted by 2 weeks after the first infusion.
 
     Source: [S63] (clinic cohort, background statement)
     Published: "rapid and complete" CD19 depletion by 2 weeks (no number).
     Tolerance: median B cells on day 14 below 1% of the patient's baseline.
-    Fits: none (``kout``, ``emax``, ``ec50`` were fitted to [S59] and [S52]).
+    Fits: ``emax`` and ``kout`` (with ``ec50``, to [S59] and [S52]) were fitted with this as a
+    constraint: the drug's kill rate ``kout·emax`` must deplete within 2 weeks.
     """
     _, r = stop_run
     b0 = r.parameters["B0"].to_numpy()
@@ -74,7 +75,8 @@ def test_depletion_within_two_weeks(stop_run) -> None:  # type: ignore[no-untype
 @pytest.mark.prediction
 @pytest.mark.xfail(strict=True, reason=(
     "known failing prediction: the model has no non-depleter subgroup (0% of patients keep "
-    "normal counts); issue 12 works on it"))
+    "normal counts). Not added: the abstract gives no mechanism beyond a guess at neutralising "
+    "antibodies and no time course, so a mixture would be fitted to this figure alone"))
 def test_non_depleters_keep_normal_counts(stop_run) -> None:  # type: ignore[no-untyped-def]
     """A small subgroup keeps normal CD19 counts despite ocrelizumab.
 
@@ -625,10 +627,10 @@ def test_selected_outputs_equal_the_full_run() -> None:
 
 @pytest.mark.parametrize(("names", "integrated"), [
     (["C"], []),
-    (["B"], ["bcells"]),
+    (["B"], [*im.STATES[3:6], "bcells"]),  # the maturation chain feeds the B cells
     (["CD20_T"], ["cd20_t"]),
-    (["IFNG_CD4"], ["bcells", "t_delay1", "t_delay2"]),
-    (["C", "IgA"], ["bcells", "plasma", "iga"]),
+    (["IFNG_CD4"], [*im.STATES[3:6], "bcells", "t_delay1", "t_delay2"]),
+    (["C", "IgA"], [*im.STATES[3:6], "bcells", "plasma", "iga"]),
     (list(im.OUTPUTS), list(im.STATES[3:])),
 ])
 def test_only_the_linear_states_the_outputs_need_are_integrated(

@@ -1,6 +1,6 @@
 """Immune model (Dormand–Prince + Radau IIA linear states) against scipy Radau, rtol 1e-10.
 
-The whole 11-state system is written out again here in plain Python and integrated piecewise
+The whole 14-state system is written out again here in plain Python and integrated piecewise
 between dose events. Tolerance, as for the PK: max relative error <= 1e-6 where the reference
 exceeds 1e-3 of its maximum, for every output but the B cells, at the default solver settings;
 the B cells are held to their accuracy contract (relative 1e-6 or absolute 1e-4 cells/µL,
@@ -25,16 +25,20 @@ def reference(pk: np.ndarray, q: dict[str, float]) -> dict[str, np.ndarray]:
     """All outputs of one patient by scipy Radau (rtol 1e-10, atol 1e-12)."""
     clinf, clt, kdes, v1, v2, qq, ka, f = pk
     kd = 2.0 / q["T_DELAY"]
+    ktr = 3.0 / q["MTT_B"]  # three CD20+ maturation stages
+    kill = q["KOUT"] * q["EMAX"]  # drug-induced loss of a CD20+ cell at full effect
 
     def rhs(t, y, rate):  # type: ignore[no-untyped-def]
-        d, a1, a2, b, t20, x1, x2, pc, ig, im_, ia = y
+        d, a1, a2, m1, m2, m3, b, t20, x1, x2, pc, ig, im_, ia = y
         c = a1 / v1
         e = c / (q["EC50"] + c)
         dep = 1.0 - b / q["B0"]
         cl = clinf + clt * np.exp(-kdes * t)
         return [-ka * d, rate + f * ka * d - (cl + qq) / v1 * a1 + qq / v2 * a2,
                 qq / v1 * a1 - qq / v2 * a2,
-                q["KOUT"] * (q["B0"] - (1.0 + q["EMAX"] * e) * b),
+                ktr * (1.0 - m1) - kill * e * m1, ktr * (m1 - m2) - kill * e * m2,
+                ktr * (m2 - m3) - kill * e * m3,
+                q["KOUT"] * (q["B0"] * m3 - (1.0 + q["EMAX"] * e) * b),
                 q["KT20"] * (1.0 - (1.0 + q["EMAX_T20"] * e) * t20),
                 kd * (dep - x1), kd * (x1 - x2),
                 q["K_PC"] * (b / q["B0"] - pc),  # plasma cells renewed from B cells
@@ -43,9 +47,10 @@ def reference(pk: np.ndarray, q: dict[str, float]) -> dict[str, np.ndarray]:
 
     ev = REGIMEN.events()
     cuts = sorted({0.0, float(DAYS[-1]), *map(float, ev.time)})
-    y = np.array([0, 0, 0, q["B0"], 1, 0, 0, 1, q["IGG0"], q["IGM0"], q["IGA0"]], dtype=float)
+    y = np.array([0, 0, 0, 1, 1, 1, q["B0"], 1, 0, 0, 1, q["IGG0"], q["IGM0"], q["IGA0"]],
+                 dtype=float)
     rate = 0.0
-    states = np.zeros((11, DAYS.size))
+    states = np.zeros((14, DAYS.size))
     states[:, 0] = y
     for a, b in itertools.pairwise(cuts):
         at = ev.time == a
@@ -57,7 +62,7 @@ def reference(pk: np.ndarray, q: dict[str, float]) -> dict[str, np.ndarray]:
                       args=(rate if rate > 1e-9 else 0.0,))
         states[:, inside] = s.y[:, : inside.sum()]
         y = s.y[:, -1].copy()
-    _, a1, _, b, t20, _, x2, _, ig, im_, ia = states
+    _, a1, _, _, _, _, b, t20, _, x2, _, ig, im_, ia = states
     return {"C": a1 / v1, "B": b, "CD20_T": t20, "IFNG_CD4": 1 - q["S_IFNG_CD4"] * x2,
             "TREG": 1 + q["S_TREG"] * x2, "B_CYTO": b / q["B0"], "IgG": ig, "IgM": im_,
             "IgA": ia}

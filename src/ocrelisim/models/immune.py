@@ -2,17 +2,28 @@
 
 States (after the PK states of :mod:`ocrelisim.models.pk`; time in days)::
 
-    dB/dt   = kout·B0 − kout·(1 + Emax·E)·B              blood CD19+ B cells, cells/µL
+    dM1/dt  = ktr·(1 − M1) − kk·E·M1                     CD20+ B-cell precursors (maturation
+    dM2/dt  = ktr·(M1 − M2) − kk·E·M2                    chain, fractions of baseline),
+    dM3/dt  = ktr·(M2 − M3) − kk·E·M3                    ktr = 3/mtt_b, kk = kout·Emax
+    dB/dt   = kout·B0·M3 − kout·(1 + Emax·E)·B           blood CD19+ B cells, cells/µL
     dT20/dt = kt20·(1 − (1 + Emax_T20·E)·T20)            CD20+ T cells, fraction of baseline
     dX1/dt  = kd·(D − X1),  dX2/dt = kd·(X1 − X2)        T-cell programme, 2-step delay
     dP/dt   = kpc·(B/B0 − P)                             B-cell-derived plasma cells
     dIg/dt  = kel·Ig0·(f + (1 − f)·P) − kel·Ig            IgG, IgM, IgA (each its kel, f), g/L
     E = C/(EC50 + C),  D = 1 − B/B0,  kd = 2/t_delay
 
-B cells follow the indirect-response structure of the ofatumumab model [S28] (the only
+Blood B cells follow the indirect-response structure of the ofatumumab model [S28] (the only
 published anti-CD20 model with parameters; no ocrelizumab PD model was found), with kout, Emax and
 EC50 recalibrated to ocrelizumab data and a Hill coefficient of 1 (see
-:class:`ocrelisim.parameters.ImmuneParameters`).
+:class:`ocrelisim.parameters.ImmuneParameters`). Their source is a maturation chain: CD20-negative
+precursors (not depleted, constant) mature through three CD20+ stages (mean transit time
+``mtt_b``, a gamma-distributed delay) into blood B cells; the drug kills a CD20+ cell at the same
+rate ``kout·Emax·E`` in every stage. *When* the return starts after the last dose is set by the
+drug's washout through EC50 and Emax and by the maturation delay ``mtt_b``; *how fast* counts
+then rise is set by ``kout`` (the blood B-cell turnover); ``mtt_b`` and ``kout`` vary between
+patients independently (:data:`B_CELL_PARAMS`, :data:`B_CELL_ETAS`). The published figures do
+not separate the two (``mtt_b`` is an assumption: see ``src/ocrelisim/data/README.md`` for what
+was searched); :func:`repletion_summary` reports the return after the last dose.
 Immunoglobulins turn over (elimination ``kel``, from typical serum half-lives) and are made by
 two plasma-cell pools. Long-lived plasma cells are CD20-negative and not removed by B-cell
 depletion: they keep making the share ``f`` of baseline synthesis. The rest comes from plasma
@@ -61,6 +72,7 @@ IgA        g/L        serum IgA
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -73,19 +85,25 @@ from .._types import Float1D, Float2D
 from ..engine import ModelSpec
 from ..errors import InvalidInputError
 from ..parameters import IMMUNE, ImmuneParameters
+from ..units import DAYS_PER_MONTH, DAYS_PER_WEEK
 from . import pk
 from ._base import Model, given_columns, register
 
 if TYPE_CHECKING:
     from ..population import Population
+    from ..results import SimulationResult
 
 B_ATOL_SCALE = 1e4
 """Absolute tolerance of the B-cell state, in units of ``SolverOptions.atol`` (cells/µL)."""
 N_IMMUNE_ETA = 16
 """Standard-normal draws per patient for the immune model's variability (stream key 2)."""
-STATES = (*pk.STATES, "bcells", "cd20_t", "t_delay1", "t_delay2", "plasma", "igg", "igm",
-          "iga")
-_B, _T20, _X1, _X2, _PC, _IGG, _IGM, _IGA = range(len(pk.STATES), len(STATES))
+STATES = (*pk.STATES, "bprec1", "bprec2", "bprec3", "bcells", "cd20_t", "t_delay1", "t_delay2",
+          "plasma", "igg", "igm", "iga")
+_M1, _M2, _M3, _B, _T20, _X1, _X2, _PC, _IGG, _IGM, _IGA = range(len(pk.STATES), len(STATES))
+N_MATURATION = 3
+"""CD20+ maturation stages between the (undepleted) precursors and blood B cells."""
+M_ATOL_SCALE = 10.0
+"""Absolute tolerance of the maturation states (fractions), in units of ``SolverOptions.atol``."""
 
 OUTPUTS = ("C", "B", "CD20_T", "IFNG_CD4", "IFNG_CD8", "TH17", "GMCSF_T", "TREG", "NE_CD4",
            "NE_CD8", "B_CYTO", "IgG", "IgM", "IgA")
@@ -114,8 +132,10 @@ MEASURED = {
 _NPK = len(pk.KERNEL_PARAMS)
 (_B0, _INV_B0, _KOUT, _EMAX, _EC50, _KT20, _EMAX_T20, _KD, _KPC, _S_IFN4, _S_IFN8, _S_TH17,
  _S_GMCSF, _S_TREG, _S_NE4, _S_NE8, _KELG, _KELM, _KELA, _LLPG, _LLPM, _LLPA, _BPCG, _BPCM,
- _BPCA) = range(_NPK, _NPK + 25)
-N_KERNEL_PARAMS = _NPK + 25
+ _BPCA, _KTR, _KKILL) = range(_NPK, _NPK + 27)
+N_KERNEL_PARAMS = _NPK + 27
+# _KTR = N_MATURATION / mtt_b (maturation rate, 1/day); _KKILL = kout·Emax (drug-induced loss of
+# a CD20+ cell at full effect, 1/day).
 # Ig synthesis rows (g/L/day): _LLP* = kel·Ig0·f (long-lived plasma cells), _BPC* = kel·Ig0·(1-f)
 # (B-cell-derived plasma cells, times P).
 
@@ -123,7 +143,12 @@ N_KERNEL_PARAMS = _NPK + 25
 PARAM_NAMES = ("B0", "KOUT", "EMAX", "EC50", "KT20", "EMAX_T20", "T_DELAY", "S_IFNG_CD4",
                "S_IFNG_CD8", "S_TH17", "S_GMCSF_T", "S_TREG", "S_NE_CD4", "S_NE_CD8", "IGG0",
                "IGM0", "IGA0", "K_PC", "KEL_IGG", "KEL_IGM", "KEL_IGA", "F_IGG", "F_IGM",
-               "F_IGA")
+               "F_IGA", "MTT_B")
+B_CELL_PARAMS = ("B0", "KOUT", "EMAX", "EC50", "MTT_B")
+"""The individual parameters (columns of :data:`PARAM_NAMES`) that drive the B-cell output."""
+B_CELL_ETAS = (0, 1, 2, 3, 15)
+"""Indices into the immune random effects (``Population.eta(MODEL)`` columns) of
+:data:`B_CELL_PARAMS`, in that order: B0, KOUT, EMAX, EC50, MTT_B."""
 
 
 def _covariate(cov: pd.DataFrame, name: str, ref: float) -> Float1D:
@@ -141,7 +166,9 @@ def individual_parameters(covariates: pd.DataFrame, eta: Float2D | None,
     Covariates WT (kg) and AGE (y) act on B0 and kout as in [S28] (reference values where
     missing). ``eta`` (n, N_IMMUNE_ETA) standard-normal draws give the variability; None gives
     typical values. Effect sizes that lower an index vary on the logit scale (they stay in
-    (0, 1)); the others log-normally.
+    (0, 1)); the others log-normally. Draw ``k`` of ``eta`` drives column ``k`` of the list
+    below (B0 0, KOUT 1, EMAX 2, EC50 3, T_DELAY 4, the T-cell effects 5-11, IGG0-IGA0 12-14,
+    MTT_B 15).
     """
     n = len(covariates)
     z = np.zeros((n, N_IMMUNE_ETA)) if eta is None else np.asarray(eta)
@@ -181,6 +208,7 @@ def individual_parameters(covariates: pd.DataFrame, eta: Float2D | None,
         "F_IGG": np.full(n, im.f_igg.value),
         "F_IGM": np.full(n, im.f_igm.value),
         "F_IGA": np.full(n, im.f_iga.value),
+        "MTT_B": logn("mtt_b", im.omega_mtt_b.value, 15),
     }
     return pd.DataFrame(cols)
 
@@ -200,6 +228,8 @@ def kernel_parameters(pk_params: Float2D, first_dose: Float1D,
     out[:, _EMAX_T20] = q["EMAX_T20"]
     out[:, _KD] = 2.0 / q["T_DELAY"]
     out[:, _KPC] = q["K_PC"]
+    out[:, _KTR] = N_MATURATION / q["MTT_B"]
+    out[:, _KKILL] = q["KOUT"] * q["EMAX"]
     for kel, llp, bpc, ig in ((_KELG, _LLPG, _BPCG, "IGG"), (_KELM, _LLPM, _BPCM, "IGM"),
                               (_KELA, _LLPA, _BPCA, "IGA")):
         out[:, kel] = q[f"KEL_{ig}"]
@@ -213,10 +243,11 @@ def kernel_parameters(pk_params: Float2D, first_dose: Float1D,
 
 
 def initial_states(individual: pd.DataFrame) -> Float2D:
-    """No drug; B cells and plasma cells at baseline; indices at 1 or 0 (delays); Ig at
-    baseline."""
+    """No drug; precursors, B cells and plasma cells at baseline; indices at 1 or 0 (delays);
+    Ig at baseline."""
     n = len(individual)
     y0 = np.zeros((n, len(STATES)))
+    y0[:, _M1:_M3 + 1] = 1.0
     y0[:, _B] = individual["B0"].to_numpy(dtype=np.float64)
     y0[:, _T20] = 1.0
     y0[:, _PC] = 1.0
@@ -241,11 +272,23 @@ def rhs(t, y, p, u, dy, n):  # type: ignore[no-untyped-def]
 def linear(s, t, y, p, g, lam, n):  # type: ignore[no-untyped-def]
     """``dy_s/dt = g − lam·y_s`` for the immune states (see the module docstring)."""
     # One branch per state outside the lane loops, so that each loop vectorises.
-    if s == _B:
+    if s == _M1:  # first CD20+ stage, fed by the undepleted precursors (1 = baseline)
         for ln in range(n):
             c = y[pk.CENTRAL, ln] * p[pk.INV_V1, ln]
             e = c / (p[_EC50, ln] + c)
-            g[ln] = p[_KOUT, ln] * p[_B0, ln]
+            g[ln] = p[_KTR, ln]
+            lam[ln] = p[_KTR, ln] + p[_KKILL, ln] * e
+    elif s == _M2 or s == _M3:
+        for ln in range(n):
+            c = y[pk.CENTRAL, ln] * p[pk.INV_V1, ln]
+            e = c / (p[_EC50, ln] + c)
+            g[ln] = p[_KTR, ln] * y[s - 1, ln]
+            lam[ln] = p[_KTR, ln] + p[_KKILL, ln] * e
+    elif s == _B:
+        for ln in range(n):
+            c = y[pk.CENTRAL, ln] * p[pk.INV_V1, ln]
+            e = c / (p[_EC50, ln] + c)
+            g[ln] = p[_KOUT, ln] * p[_B0, ln] * y[_M3, ln]
             lam[ln] = p[_KOUT, ln] * (1.0 + p[_EMAX, ln] * e)
     elif s == _T20:
         for ln in range(n):
@@ -315,21 +358,24 @@ IMMUNE_MODEL = ModelSpec(
     # (module docstring) allows 1e-4 cells/uL; 1e4 x the default atol 1e-9 = 1e-5 cells/uL
     # per step keeps the global error below it while deep depletion (~0.3 cells/uL) no longer
     # forces relative 1e-8 steps.
-    atol_scale=tuple(B_ATOL_SCALE if s == "bcells" else 1.0 for s in STATES),
+    # Maturation stages: fractions; 10 x 1e-9 keeps their error far below the B-cell contract.
+    atol_scale=tuple(B_ATOL_SCALE if s == "bcells" else M_ATOL_SCALE if s.startswith("bprec")
+                     else 1.0 for s in STATES),
     kernel=kernel,
     sort_column=pk.K10_INF,
     output_reads=((pk.CENTRAL,), (_B,), (_T20,), *(((_X2,),) * 7), (_B,), (_IGG,), (_IGM,),
                   (_IGA,)),
     uniform_column=pk.KDES,
     n_explicit=len(pk.STATES),
-    # B, T20: drug in the central compartment; X1: B; X2: X1; P: B; IgG, IgM, IgA: P (see
-    # linear()).
-    linear_reads=((pk.CENTRAL,), (pk.CENTRAL,), (_B,), (_X1,), (_B,), (_PC,), (_PC,), (_PC,)),
+    # M1: drug in the central compartment; M2, M3: drug and the stage before; B: drug and M3;
+    # T20: drug; X1: B; X2: X1; P: B; IgG, IgM, IgA: P (see linear()).
+    linear_reads=((pk.CENTRAL,), (pk.CENTRAL, _M1), (pk.CENTRAL, _M2), (pk.CENTRAL, _M3),
+                  (pk.CENTRAL,), (_B,), (_X1,), (_B,), (_PC,), (_PC,), (_PC,)),
 )
 
 
 UNITS = ("cells/uL", "1/day", "1", "mg/L", "1/day", "1", "day", "1", "1", "1", "1", "1", "1",
-         "1", "g/L", "g/L", "g/L", "1/day", "1/day", "1/day", "1/day", "1", "1", "1")
+         "1", "g/L", "g/L", "g/L", "1/day", "1/day", "1/day", "1/day", "1", "1", "1", "day")
 """Units of :data:`PARAM_NAMES`."""
 
 
@@ -397,3 +443,107 @@ def repletion_time(times: Float1D, bcells: Float2D, threshold: Float1D | float,
         b0, b1 = b[i, j - 1], b[i, j]
         out[i] = t[j - 1] + (t[j] - t[j - 1]) * (thr[i] - b0) / (b1 - b0)
     return out
+
+
+REPLETION_MONTHS = (3.0, 6.0, 9.0, 12.0, 18.0, 24.0)
+"""Months after the last dose at which :func:`repletion_summary` reports shares."""
+REPLETION_THRESHOLDS = (10.0, 20.0, 40.0, 80.0)
+"""B-cell counts (cells/µL) of :func:`repletion_summary`'s shares."""
+REPLETION_PERCENTILES = (5.0, 25.0, 50.0, 75.0, 95.0)
+"""Percentiles of the time to repletion reported by :func:`repletion_percentiles`."""
+
+
+def _return_inputs(result: SimulationResult, last_dose_day: float,
+                   months: tuple[float, ...] | list[float]) -> tuple[Float1D, Float2D, Float1D]:
+    """Times, B cells and B0 of ``result``, checked to cover ``months`` after the last dose."""
+    params = result.parameters
+    if "B" not in result.names or params is None or "B0" not in params.columns:
+        raise InvalidInputError("result has no B-cell output or no individual B0; simulate "
+                                "with model='immune' and keep the variable 'B'")
+    t = np.asarray(result.times, dtype=np.float64)
+    if not (math.isfinite(last_dose_day) and t[0] <= last_dose_day <= t[-1]):
+        raise InvalidInputError(
+            f"last_dose_day = {last_dose_day!r} lies outside the result's times "
+            f"[{t[0]:g}, {t[-1]:g}] days; pass the day of the last dose of the regimen")
+    end = last_dose_day + max(months, default=0.0) * DAYS_PER_MONTH
+    if end > t[-1] + 1e-9:
+        raise InvalidInputError(
+            f"the result ends on day {t[-1]:g}, before {max(months):g} months after the last "
+            f"dose (day {end:g}); simulate at least to day {math.ceil(end)}")
+    return (t, np.asarray(result.bcells, dtype=np.float64),
+            params["B0"].to_numpy(dtype=np.float64))
+
+
+def repletion_summary(result: SimulationResult, last_dose_day: float, *,
+                      months: tuple[float, ...] | list[float] = REPLETION_MONTHS,
+                      thresholds: tuple[float, ...] | list[float] = REPLETION_THRESHOLDS,
+                      ) -> pd.DataFrame:
+    """Shares of patients whose B cells are above each threshold, months after the last dose.
+
+    Parameters
+    ----------
+    result : SimulationResult
+        A ``model="immune"`` result with the B-cell output, running at least ``max(months)``
+        months (of 30.4375 days) past ``last_dose_day``, with no dose after it.
+    last_dose_day : float
+        Day of the last dose.
+    months, thresholds : sequences of float
+        Months after the last dose (rows) and B-cell counts in cells/µL (columns).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per month: ``months`` and ``day``, then one column per threshold,
+        ``"> {thr} cells/uL (%)"``: the percentage of patients strictly above it (linear
+        interpolation between output times).
+
+    Raises
+    ------
+    InvalidInputError
+        No B-cell output, ``last_dose_day`` outside the times, or a result too short.
+    """
+    t, b, _ = _return_inputs(result, float(last_dose_day), list(months))
+    rows = []
+    for m in months:
+        day = float(last_dose_day) + m * DAYS_PER_MONTH
+        j = int(np.clip(np.searchsorted(t, day), 1, t.size - 1))
+        w = 0.0 if t[j] == t[j - 1] else (day - t[j - 1]) / (t[j] - t[j - 1])
+        at = b[:, j - 1] + w * (b[:, j] - b[:, j - 1])
+        row: dict[str, float] = {"months": float(m), "day": day}
+        for thr in thresholds:
+            row[f"> {thr:g} cells/uL (%)"] = 100.0 * float(np.mean(at > thr))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def repletion_percentiles(result: SimulationResult, last_dose_day: float, *,
+                          lln: float = IMMUNE.lln_b.value,
+                          percentiles: tuple[float, ...] | list[float] = REPLETION_PERCENTILES,
+                          ) -> pd.DataFrame:
+    """Distribution of the time from the last dose to B-cell repletion (weeks).
+
+    Repletion is the label's definition [S59]: B cells back to baseline or to ``lln``, whichever
+    comes first (:func:`repletion_time`). A patient not repleted by the end of the result is
+    censored: a percentile that reaches censored patients is ``inf`` (later than the end).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``percentile`` and ``weeks``, one row per percentile; ``attrs`` hold
+        ``not_repleted`` (share of patients not repleted by the end, 0-1) and ``n``.
+    """
+    t, b, b0 = _return_inputs(result, float(last_dose_day), [])
+    thr = np.minimum(lln, b0)
+    weeks = (repletion_time(t, b, thr, after=float(last_dose_day) + 1.0)
+             - float(last_dose_day)) / DAYS_PER_WEEK
+    done = weeks[np.isfinite(weeks)]
+    if done.size == 0:
+        values = [math.inf] * len(percentiles)
+    else:
+        top = float(done.max())
+        full = np.where(np.isfinite(weeks), weeks, top + 1.0)  # censored: above every value
+        values = [float(v) if v <= top else math.inf for v in np.percentile(full, percentiles)]
+    table = pd.DataFrame({"percentile": [float(q) for q in percentiles], "weeks": values})
+    table.attrs["not_repleted"] = float(np.mean(~np.isfinite(weeks)))
+    table.attrs["n"] = int(weeks.size)
+    return table

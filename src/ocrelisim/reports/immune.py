@@ -15,7 +15,14 @@ import pandas as pd
 
 from .._meta import DISCLAIMER
 from ..errors import InvalidInputError
-from ..models.immune import MEASURED, repletion_time
+from ..models.immune import (
+    MEASURED,
+    REPLETION_MONTHS,
+    REPLETION_THRESHOLDS,
+    repletion_percentiles,
+    repletion_summary,
+    repletion_time,
+)
 from ..parameters import ImmuneParameters
 from ..results import SimulationResult
 from ..units import DAYS_PER_MONTH, DAYS_PER_WEEK, DAYS_PER_YEAR
@@ -252,3 +259,115 @@ def immune_table(res: SimulationResult, days: Sequence[float]) -> pd.DataFrame:
     table = pd.DataFrame(rows)
     table.attrs["disclaimer"] = DISCLAIMER
     return table
+
+
+def return_tables(res: SimulationResult, last_dose_day: float, *,
+                  lln: float) -> dict[str, pd.DataFrame]:
+    """B-cell return after the last dose: shares above 10, 20, 40, 80 cells/µL at 3-24 months
+    (:func:`ocrelisim.models.immune.repletion_summary`) and the repletion-time percentiles
+    (:func:`ocrelisim.models.immune.repletion_percentiles`, to baseline or ``lln``).
+
+    Returns
+    -------
+    dict of str to pandas.DataFrame
+        ``"shares"``: one row per month, percentages formatted to one decimal;
+        ``"repletion"``: one row per percentile with the weeks (">end" when later than the
+        simulated period) and the share not repleted by the end.
+    """
+    shares = repletion_summary(res, last_dose_day)
+    shown = shares.drop(columns=["day"]).rename(columns={"months": "Months after last dose"})
+    for c in shown.columns[1:]:
+        shown[c] = shown[c].map(lambda v: f"{v:.1f}")
+    shown["Months after last dose"] = shown["Months after last dose"].map(lambda v: f"{v:g}")
+    pct = repletion_percentiles(res, last_dose_day, lln=lln)
+    rep = pd.DataFrame({
+        "Percentile": [f"{q:g}th" for q in pct["percentile"]],
+        "Weeks from last dose to repletion": [_w(v) for v in pct["weeks"]],
+    })
+    rep.attrs["not_repleted"] = pct.attrs["not_repleted"]
+    for t in (shown, rep):
+        t.attrs["disclaimer"] = DISCLAIMER
+    return {"shares": shown, "repletion": rep}
+
+
+def plot_return(res: SimulationResult, last_dose_day: float, *, lln: float,
+                title: str = "B-cell return after the last dose") -> Figure:
+    """Shares of patients above 10, 20, 40 and 80 cells/µL by month after the last dose, and
+    the share repleted (baseline or ``lln``, whichever first) by week after it.
+
+    The published shares of [B1] (CD19 >= 1% of lymphocytes, read here as 24 cells/µL: 1% of a
+    mean lymphocyte count of 2,400 cells/µL [S85c]) are drawn as ranges: predictions, not fitted
+    (``src/ocrelisim/data/bcell_timecourse.csv``); so is the label's median of 72 weeks [S59],
+    which is a calibration target.
+
+    Returns
+    -------
+    Figure
+        Data: panel ``shares`` (x in months, one series per threshold, ``share`` in %) and
+        panel ``repleted`` (x in weeks, ``share`` in %).
+    """
+    t = np.asarray(res.times)
+    end_months = math.floor((t[-1] - last_dose_day) / DAYS_PER_MONTH)
+    months = np.arange(0.5, min(end_months, 30) + 0.5, 0.5)  # from 2 weeks after the dose
+    shares = repletion_summary(res, last_dose_day, months=list(months),
+                               thresholds=list(REPLETION_THRESHOLDS))
+    fig = new_figure(11.0, 4.6)
+    ax_s, ax_r = fig.subplots(1, 2)
+    frames = []
+    for i, thr in enumerate(REPLETION_THRESHOLDS):
+        col = f"> {thr:g} cells/uL (%)"
+        ax_s.plot(months, shares[col], color=f"C{i}", label=f"> {thr:g} cells/µL")
+        frames.append(pd.DataFrame({"panel": "shares", "series": f"> {thr:g} cells/uL",
+                                    "x": months, "share": shares[col]}))
+    b1_months, b1_lo, b1_hi = (6.0, 9.0, 12.0), (3.0, 50.0, 85.0), (5.0, 55.0, 90.0)
+    mid = [(a + b) / 2 for a, b in zip(b1_lo, b1_hi, strict=True)]
+    err = [[m - a for m, a in zip(mid, b1_lo, strict=True)],
+           [b - m for m, b in zip(mid, b1_hi, strict=True)]]
+    ax_s.errorbar(b1_months, mid, yerr=err, fmt="none", ecolor="k", capsize=4, linewidth=1.5,
+                  label="published [B1]: >= 1% of lymphocytes (prediction)")
+    model24 = repletion_summary(res, last_dose_day, months=list(b1_months), thresholds=[24.0])
+    ax_s.plot(b1_months, model24["> 24 cells/uL (%)"], "kx", label="model: > 24 cells/µL")
+    frames.append(pd.DataFrame({"panel": "shares", "series": "published [B1] >= 1% of "
+                                "lymphocytes", "x": b1_months, "share": mid,
+                                "low": b1_lo, "high": b1_hi}))
+    frames.append(pd.DataFrame({"panel": "shares", "series": "> 24 cells/uL", "x": b1_months,
+                                "share": model24["> 24 cells/uL (%)"]}))
+    for m in REPLETION_MONTHS:
+        ax_s.axvline(m, color="0.85", linewidth=0.6, zorder=0)
+    ax_s.set_xlabel("Months after the last dose")
+    ax_s.set_ylabel("patients above the count (%)")
+    ax_s.set_ylim(-2, 102)
+    ax_s.set_title("Share of patients above each B-cell count")
+    ax_s.legend(loc="upper left", frameon=False, fontsize=8)
+
+    level = np.minimum(lln, res.parameters["B0"].to_numpy()) if res.parameters is not None \
+        else np.full(res.n_subjects, lln)
+    weeks = (repletion_time(t, res.bcells, level, after=last_dose_day + 1.0)
+             - last_dose_day) / DAYS_PER_WEEK
+    x = np.arange(0.0, math.floor((t[-1] - last_dose_day) / DAYS_PER_WEEK) + 1.0)
+    done = np.where(np.isfinite(weeks), weeks, np.inf)
+    cum = 100.0 * np.mean(done[:, None] <= x[None, :], axis=0)
+    ax_r.plot(x, cum, color="C0", label=f"model (n={res.n_subjects})")
+    ax_r.axvline(72.0, color="k", linestyle="--", linewidth=1.0,
+                 label="label median 72 weeks [S59] (calibration)")
+    ax_r.axhline(50.0, color="0.6", linewidth=0.6)
+    ax_r.set_xlabel("Weeks after the last dose")
+    ax_r.set_ylabel("patients repleted (%)")
+    ax_r.set_ylim(-2, 102)
+    ax_r.set_title(f"Repleted: back to baseline or {lln:g} cells/µL")
+    ax_r.legend(loc="lower right", frameon=False, fontsize=8)
+    frames.append(pd.DataFrame({"panel": "repleted", "series": "model", "x": x, "share": cum}))
+    for ax in (ax_s, ax_r):
+        ax.grid(alpha=0.3)
+    fig.suptitle(f"{title}\n{res.n_subjects} simulated patients; last dose on day "
+                 f"{last_dose_day:g}")
+    fig.set_layout_engine("constrained", rect=(0.0, 0.04, 1.0, 0.96))  # room for the disclaimer
+    fig.text(0.01, 0.005, DISCLAIMER, fontsize=7, color="0.4")
+    layout = {
+        "shares": panel_layout(xlabel="Months after the last dose", ylabel="%",
+                               title=ax_s.get_title()),
+        "repleted": panel_layout(xlabel="Weeks after the last dose", ylabel="%",
+                                 title=ax_r.get_title(), hlines=[{"y": 50.0,
+                                                                  "label": "half repleted"}]),
+    }
+    return Figure(fig, pd.concat(frames, ignore_index=True), layout, title, dpi=110)
