@@ -68,9 +68,10 @@ weeks apart [S3]; 21 days is our margin, an assumption)."""
 BAND_EVERY = 7
 """Bands are given every 7th day of the daily forecast grid (weekly; return days use every
 day)."""
-PROCESS_MIN = 40
-"""Patients from which ``forecast_many(executor="auto")`` uses worker processes (their start-up,
-2-3 s each in parallel, is the time of about 30 forecasts on one core)."""
+PROCESS_MIN = 200
+"""Patients from which ``forecast_many(executor="auto")`` uses worker processes (with more than
+4 workers): their start-up, 2-3 s, is repaid by long lists on many cores, where threads stop
+scaling on the Python part of each forecast."""
 P_DUE = 0.5
 """Probability of return at a check from which the next dose is due (see the module
 docstring)."""
@@ -167,9 +168,11 @@ def forecast_many(records: Sequence[PatientRecord], *, workers: int | None = Non
         ``"process"``: a pool of worker processes (started by ``forkserver`` where available,
         else ``spawn``; each imports ocrelisim and loads the cached kernels once, about 2-3 s).
         ``"thread"``: a thread pool in this process, no start-up cost; the kernels release the
-        GIL but the optimiser's Python code does not, so it scales less. ``"auto"`` (default):
-        processes from :data:`PROCESS_MIN` patients on (where the start-up is repaid), threads
-        below.
+        GIL but the optimiser's Python code does not, so it scales less (measured: 60
+        patients, 2 cores, 1.7 times one worker's speed; processes 1.2 times, their start-up
+        included). ``"auto"`` (default): processes for at least :data:`PROCESS_MIN` patients
+        on more than 4 workers, threads otherwise. A script that starts worker processes must
+        guard its top level with ``if __name__ == "__main__":`` (they import it).
     **kw
         Options of :func:`forecast` (the same for every patient). Each patient's solves run
         single-threaded (``options.threads = 1``): the pool is the parallelism.
@@ -192,7 +195,8 @@ def forecast_many(records: Sequence[PatientRecord], *, workers: int | None = Non
     n_workers = min(n_workers, len(recs))
     if n_workers <= 1:
         return [one(r) for r in recs]
-    if executor == "thread" or (executor == "auto" and len(recs) < PROCESS_MIN):
+    if executor == "thread" or (executor == "auto" and (len(recs) < PROCESS_MIN
+                                                        or n_workers <= 4)):
         with ThreadPoolExecutor(max_workers=n_workers) as pool:
             return list(pool.map(one, recs))
     method = "forkserver" if "forkserver" in mp.get_all_start_methods() else "spawn"
