@@ -439,3 +439,51 @@ def test_pira_effect_is_smaller_than_the_overall_cdp_effect() -> None:
     hr = s.set_index("endpoint")["estimate"]
     assert hr["CDP12"] < hr["PIRA12"] < 1.0
     assert hr["PIRA12"] == pytest.approx(1 - DISEASE.imax_pira.value, abs=0.12)
+
+
+def _share_edss7(years: float, multiplier: float, n: int = 4000, seed: int = 3) -> float:
+    """Share with true EDSS >= 7 after ``years`` (PPMS, ORATORIO baseline, no dropout, no
+    rater error; constant PIRA multiplier)."""
+    from ocrelisim.outcomes import (
+        WEEKS_PER_YEAR,
+        Schedule,
+        constant_multipliers,
+        simulate_outcomes,
+    )
+
+    p = DISEASE.replace(dropout_ppms=0.0, p_rater=0.0)
+    weeks = round(years * WEEKS_PER_YEAR)
+    out = simulate_outcomes(np.random.default_rng(seed),
+                            constant_multipliers({"pira": multiplier}, n, weeks), "PPMS",
+                            Schedule(weeks, 12, (), (12,)), p)
+    return float((out.edss_last >= 7.0).mean())
+
+
+@pytest.mark.calibration
+def test_wheelchair_median_on_placebo() -> None:
+    """Median time to EDSS >= 7 (requiring a wheelchair) on placebo from ORATORIO's baseline.
+
+    Source: [S46b]
+    Published: extrapolated median 12.1 years on placebo (ORATORIO); MSBase 12.4 years.
+    Tolerance: share with EDSS >= 7 at 12.1 years within 0.5 ± 0.05 (true EDSS, 4,000
+    patients, no dropout).
+    Fits: ``edss_beta`` (with ``pira_ppms``; a constant step hazard gives about 6.5 years).
+    """
+    assert _share_edss7(12.1, 1.0) == pytest.approx(0.5, abs=0.05)
+
+
+@pytest.mark.prediction
+@pytest.mark.xfail(strict=True, reason="the effect at label doses is a constant PIRA multiplier "
+                   "fitted to ORATORIO's 120-week HR (0.76); the extrapolated 19.2 years imply "
+                   "about HR 0.54 [S46b]: the model's median is about 16 years")
+def test_wheelchair_median_on_ocrelizumab() -> None:
+    """Median time to EDSS >= 7 on continued ocrelizumab from ORATORIO's baseline.
+
+    Source: [S46b]
+    Published: extrapolated median 19.2 years (ocrelizumab) vs 12.1 years (placebo); HR 0.54
+    (0.31-0.92) over the double-blind and extension periods.
+    Tolerance: share with EDSS >= 7 at 19.2 years within 0.5 ± 0.05 (full depletion:
+    multiplier 1 − imax_pira).
+    Fits: none.
+    """
+    assert _share_edss7(19.2, 1.0 - DISEASE.imax_pira.value) == pytest.approx(0.5, abs=0.05)
