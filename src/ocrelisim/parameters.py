@@ -452,12 +452,16 @@ class DiseaseParameters(_Spec):
     Structure (see :mod:`ocrelisim.outcomes`): relapses are a Poisson process whose rate is the
     untreated rate times a gamma frailty (mean 1, variance ``relapse_alpha``: negative binomial
     counts) times a treatment multiplier. Gd-enhancing and new/enlarging T2 lesions are
-    Poisson counts with a second gamma frailty. Disability (EDSS) grows by 0.5-point steps:
-    progression independent of relapses (PIRA, a Poisson process with a gamma frailty) and the
-    residual step of a relapse (probability ``p_residual``); a relapse also raises EDSS for
-    ``transient_weeks``; visit scores carry rater error. Ocrelizumab acts through B-cell
-    depletion: multiplier ``1 − imax·E(t)``, ``E`` the depletion ``1 − B/B0`` of the immune
-    model passed through a first-order effect delay (``t_half_effect``).
+    Poisson counts with a second gamma frailty (the patient's MRI activity). Disability (EDSS)
+    moves on the scale's steps (0, 1.0, 1.5, ..., 9.5): progression independent of relapses
+    (PIRA, a Poisson process with a gamma frailty whose hazard depends on the current EDSS,
+    ``edss_beta``, and on age, disease duration and MRI activity, ``age_beta``,
+    ``duration_beta``, ``mri_beta``) and the residual step of a relapse (probability
+    ``p_residual``); a relapse also raises EDSS for ``transient_weeks``; visit scores carry
+    rater error. The timed 25-foot walk and the nine-hole peg test drift as log ratios to
+    baseline. Ocrelizumab acts through B-cell depletion: multiplier ``1 − imax·E(t)``, ``E``
+    the depletion ``1 − B/B0`` of the immune model passed through a first-order effect delay
+    (``t_half_effect`` rising, ``t_half_offset`` falling).
     """
 
     _what: ClassVar[str] = "disease"
