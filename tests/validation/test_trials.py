@@ -487,3 +487,29 @@ def test_wheelchair_median_on_ocrelizumab() -> None:
     Fits: none.
     """
     assert _share_edss7(19.2, 1.0 - DISEASE.imax_pira.value) == pytest.approx(0.5, abs=0.05)
+
+
+def test_report_states_entry_criteria_and_follow_up_rule() -> None:
+    from ocrelisim.reports.trial import enrolment_table, schedule_text
+
+    t = enrolment_table(trials.preset("oratorio")).set_index("Criterion")["Value"]
+    assert t["Age"] == "18-55 years" and t["Baseline EDSS"] == "3.0-6.5"
+    assert "256 12-week confirmed progression events" in t["Follow-up"]
+    assert "from week 120" in t["Follow-up"] and "at most week 168" in t["Follow-up"]
+    assert "timed walk change at week 120" in schedule_text(trials.preset("oratorio"))
+    opera = enrolment_table(trials.preset("opera")).set_index("Criterion")["Value"]
+    assert opera["Follow-up"] == "fixed follow-up of 96 weeks"
+    assert opera["Gd+ lesions at baseline"] == "any"
+
+
+def test_walk_endpoint_is_the_ratio_of_mean_changes() -> None:
+    rng = np.random.default_rng(1)
+    treated = np.arange(4000) % 2 == 0
+    change = np.where(treated, 38.9, 55.1) * rng.lognormal(0.0, 0.5, 4000)
+    change[:10] = np.nan                                  # not measured: left out
+    row = trials.mean_ratio(change, treated)
+    ok = np.isfinite(change)
+    want = change[ok & treated].mean() / change[ok & ~treated].mean()
+    assert row["estimate"] == pytest.approx(want, rel=1e-12)
+    assert row["lower"] < want < row["upper"] and row["p"] < 1e-6
+    assert math.isnan(trials.mean_ratio(np.full(10, np.nan), treated[:10])["estimate"])
