@@ -43,10 +43,10 @@ from ._types import DVID_BCELL, DVID_CONC, OBSERVATION_COLUMNS, PatientRecord
 MODEL_NAME = "immune"
 """The model fitted: PK and B cells (:mod:`ocrelisim.models.immune`)."""
 
-B_CELL_ETAS: tuple[int, ...] = getattr(_immune, "B_CELL_ETAS", (0, 1, 2, 3))
-"""Columns of the immune model's random effects that move the B-cell count
-(``models.immune.B_CELL_ETAS``; before the B-cell model declared them: B0, KOUT, EMAX, EC50)."""
-B_CELL_PARAMS: tuple[str, ...] = getattr(_immune, "B_CELL_PARAMS", ("B0", "KOUT", "EMAX", "EC50"))
+B_CELL_ETAS = _immune.B_CELL_ETAS
+"""Columns of the immune model's random effects that move the B-cell count (declared by the
+B-cell model: B0, KOUT, EMAX, EC50, MTT_B)."""
+B_CELL_PARAMS = _immune.B_CELL_PARAMS
 """Individual parameters of :data:`B_CELL_ETAS`, in the same order."""
 
 _PK_OMEGAS = {"CLINF": "omega_clinf", "CLT": "omega_clt", "V1": "omega_v1", "V2": "omega_v2",
