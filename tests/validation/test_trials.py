@@ -326,6 +326,8 @@ arms:
     d = TrialDesign.from_yaml(f)
     assert d.control == "IFN" and d.arm_sizes() == (200, 200)
     assert d.schedule.confirm == (12,)
+    ppms = trials.preset("oratorio").with_(endpoints=("NHPT24", "CCDP12", "T25FW"))
+    assert ppms.confirm == (12, 24) and ppms.schedule.walk_week == 120
     preset_based = TrialDesign.from_dict({"preset": "oratorio", "n": 300})
     assert preset_based.disease == "PPMS" and preset_based.n == 300
     assert not preset_based.published
@@ -344,6 +346,11 @@ BAD = [
     ({"weeks": 60}, "MRI week 96 is after the end"),
     ({"dropout": -0.1}, "dropout = -0.1"),
     ({"endpoints": ("T25FW",)}, "needs disease PPMS"),
+    ({"endpoints": ("NHPT12",)}, "needs disease PPMS"),
+    ({"endpoints": ("CCDP24",)}, "needs disease PPMS"),
+    ({"walk_week": 120}, "walk_week = 120 is after the earliest analysis"),
+    ({"walk_week": 0}, "walk_week = 0"),
+    ({"disease_duration": (5.0, 2.0)}, "disease_duration"),
 ]
 
 
