@@ -305,19 +305,19 @@ def test_trial_writes_report_and_compares_with_published(tmp_path: Path) -> None
     png = (out_dir / "trial.png").read_bytes()
     assert png[:8] == PNG_MAGIC and len(png) > 30_000
     rows = {r[0]: r for r in _rows(out)}
-    assert set(rows) == {"CDP12", "CDP24", "T25FW"}
+    assert set(rows) == {"CDP12", "CDP24", "T25FW", "NHPT12", "NHPT24", "CCDP12"}
     assert rows["CDP12"][2] == "0.76 (0.59-0.98)"                  # published [S13]
     # The model column is the library's: the same trial run directly.
     direct = trials.run_trial(trials.preset("oratorio"), 4, DEMO_SEED, bank_size=300, workers=1)
     est = estimates_table(direct).set_index("Endpoint")
-    for endpoint in ("CDP12", "CDP24", "T25FW"):
+    for endpoint in ("CDP12", "CDP24", "T25FW", "NHPT12", "CCDP12"):
         assert rows[endpoint][1] == est.loc[endpoint, "Ratio, model (2.5-97.5%)"]
     html = (out_dir / "report.html").read_text(encoding="utf-8")
     assert DISCLAIMER in html and "Effect estimates vs published" in html
     assert "Infections by arm" in html and "not modelled" in html  # placebo has no IgG model
     assert DISCLAIMER in _words(out)
     reps = read_table(out_dir / "replicates.csv")
-    assert len(reps) == 4 * 3 and set(reps["replicate"]) == {0, 1, 2, 3}
+    assert len(reps) == 4 * 6 and set(reps["replicate"]) == {0, 1, 2, 3}
 
 
 def test_trial_and_power_from_yaml(tmp_path: Path) -> None:
