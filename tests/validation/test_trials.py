@@ -520,3 +520,14 @@ def test_walk_endpoint_is_the_ratio_of_mean_changes() -> None:
     assert row["estimate"] == pytest.approx(want, rel=1e-12)
     assert row["lower"] < want < row["upper"] and row["p"] < 1e-6
     assert math.isnan(trials.mean_ratio(np.full(10, np.nan), treated[:10])["estimate"])
+
+
+def test_event_driven_designs_keep_events_per_patient_when_resized() -> None:
+    d = trials.preset("oratorio")
+    small = d.resized(366)
+    assert small.n == 366 and small.events_target == 128    # 256 × 366 / 732
+    assert trials.preset("opera").resized(200).events_target is None
+    custom = TrialDesign.from_dict({"preset": "oratorio", "n": 200})
+    assert custom.events_target == 70 and custom.min_weeks == 120   # round(256 × 200 / 732)
+    fixed = TrialDesign.from_dict({"preset": "oratorio", "n": 300, "events_target": 100})
+    assert fixed.events_target == 100

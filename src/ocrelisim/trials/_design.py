@@ -480,6 +480,14 @@ class TrialDesign:
         """A copy with changes, checked again (e.g. ``design.with_(n=400)``)."""
         return replace(self, **changes)
 
+    def resized(self, n: int) -> Self:
+        """A copy with ``n`` patients; an event-driven design keeps its events per patient
+        (``events_target`` scaled by ``n / self.n``, at least 1), as a smaller or larger trial
+        of the same design would plan it (power curves, preset-based designs)."""
+        if self.events_target is None:
+            return self.with_(n=n)
+        return self.with_(n=n, events_target=max(1, round(self.events_target * n / self.n)))
+
     @classmethod
     def from_dict(cls, spec: Mapping[str, Any]) -> TrialDesign:
         """A design from plain data (the YAML form); unknown keys are errors."""
@@ -494,7 +502,11 @@ class TrialDesign:
             raise DesignError(f"unknown design keys {bad}; allowed: {sorted(allowed)}")
         base: dict[str, Any] = {}
         if "preset" in spec:
-            base = {k: getattr(preset(str(spec["preset"])), k) for k in allowed - {"preset"}}
+            known = preset(str(spec["preset"]))
+            if "n" in spec and "events_target" not in spec and isinstance(spec["n"], int) \
+                    and not isinstance(spec["n"], bool) and spec["n"] >= len(known.arms):
+                known = known.resized(spec["n"])  # events per patient kept
+            base = {k: getattr(known, k) for k in allowed - {"preset"}}
             base["published"] = {}  # a changed preset is a new design
         data = {**base, **{k: v for k, v in spec.items() if k != "preset"}}
         missing = sorted({"disease", "arms", "allocation", "n", "weeks", "endpoints"} - set(data))

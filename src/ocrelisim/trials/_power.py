@@ -23,7 +23,9 @@ def power_curve(design: TrialDesign, sizes: Sequence[int], replicates: int = 200
     """Power of every endpoint and comparison at each total size in ``sizes``.
 
     Every size uses the same seed and B-cell bank (common random numbers), so that the curve
-    is smooth in size; power comes with a Wilson 95% interval over ``replicates``.
+    is smooth in size; power comes with a Wilson 95% interval over ``replicates``. An
+    event-driven design keeps its events per patient at every size
+    (:meth:`TrialDesign.resized`).
 
     Returns
     -------
@@ -46,7 +48,7 @@ def power_curve(design: TrialDesign, sizes: Sequence[int], replicates: int = 200
             if progress:
                 progress(i * total + done, len(ns) * total)
 
-        res = run_trial(design.with_(n=n), replicates, seed, bank=bank, workers=workers,
+        res = run_trial(design.resized(n), replicates, seed, bank=bank, workers=workers,
                         scheduler=scheduler, params=params, progress=step)
         s = res.summary()
         s.insert(0, "n", n)
