@@ -35,13 +35,18 @@ def test_answer_names_the_interval_the_guided_and_the_label_date() -> None:
     assert f"next dose would be due around {_date(fc.next_dose_day)}" in text
     assert f"the label date is {_date(fc.label_next_dose_day)} (24 weeks" in text
     assert "at or above 10 cells/µL" in text and "(90%)" in text and "97%" in text
+    # the probability names the day it refers to: the horizon after the last dose
+    end = LAST_DOSE + fc.horizon_days
+    assert (f"back by {_date(end)} ({fc.horizon_days / 7:.0f} weeks after the last dose), the "
+            f"end of the forecast: 97%") in text
 
 
 def test_answer_without_dates_without_return_and_for_the_population() -> None:
     fc = make_forecast(dated=False, returns=False)
     text = answer(fc)
     assert "are not expected back" in text and "104 weeks after the last dose" in text
-    assert "no next dose would be due" in text
+    assert "no next dose would be due by then" in text and "keep checking" in text
+    assert f"no check up to day {LAST_DOSE + fc.horizon_days:.0f} (104 weeks" in text
     assert f"day {fc.label_next_dose_day:.0f} (24 weeks" in text
     assert when(fc, None) == "not within the forecast horizon"
     pop = answer(make_forecast(method="population"))

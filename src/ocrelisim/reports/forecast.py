@@ -67,17 +67,25 @@ def _interval(fc: Forecast, rd: ReturnDay) -> str:
             f"{when(fc, rd.lo90)} and {hi} (90%), most likely around {when(fc, rd.median)}")
 
 
+def horizon_day(fc: Forecast) -> float:
+    """End of the forecast horizon, days since the first dose."""
+    return last_dose_day(fc) + fc.horizon_days
+
+
 def answer(fc: Forecast) -> str:
     """The plain-language answer for one patient (issue 15 item 6)."""
+    end = when(fc, horizon_day(fc))
     parts = [f"Patient {fc.id}: B cells {_interval(fc, fc.return_day)}."]
     if fc.next_dose_day is not None:
         parts.append(f"Under a B-cell-guided interval the next dose would be due around "
                      f"{when(fc, fc.next_dose_day)};")
     else:
-        parts.append("Under a B-cell-guided interval no check within the forecast horizon "
-                     "reaches the rule, so no next dose would be due within it;")
+        parts.append(f"Under a B-cell-guided interval no check up to {end}, the end of the "
+                     f"forecast, reaches the rule, so no next dose would be due by then (B cells "
+                     f"are not expected back; keep checking);")
     parts.append(f"the label date is {when(fc, fc.label_next_dose_day)}.")
-    parts.append(f"Probability of B cells back by the horizon: {fc.p_return_by_horizon:.0%}.")
+    parts.append(f"Probability of B cells back by {end}, the end of the forecast: "
+                 f"{fc.p_return_by_horizon:.0%}.")
     if fc.method == "population":
         parts.append("No observations were given: this is the population prediction.")
     return " ".join(parts)
@@ -96,7 +104,7 @@ def answer_table(fc: Forecast) -> pd.DataFrame:
         ("B cells back, 90% interval to", fmt(ind.hi90), fmt(pop.hi90)),
         ("Next dose, B-cell-guided", fmt(fc.next_dose_day), ""),
         ("Next dose, label", fmt(fc.label_next_dose_day), ""),
-        ("P(back by the horizon)", f"{fc.p_return_by_horizon:.0%}", ""),
+        (f"P(back by {when(fc, horizon_day(fc))})", f"{fc.p_return_by_horizon:.0%}", ""),
     ]
     return pd.DataFrame(rows, columns=["Quantity", "This patient", "Population only"])
 
@@ -213,7 +221,7 @@ def plot_forecast(fc: Forecast) -> Figure:
     ax_b.axhline(fc.threshold, color="black", linewidth=0.8, linestyle=":")
     rd = fc.return_day
     if rd.lo90 is not None:
-        hi = rd.hi90 if rd.hi90 is not None else last_dose_day(fc) + fc.horizon_days
+        hi = rd.hi90 if rd.hi90 is not None else horizon_day(fc)
         ax_b.plot(_x(fc, [rd.lo90, hi]), [fc.threshold] * 2, color="tab:orange", linewidth=5,
                   alpha=0.8, solid_capstyle="butt", label="B cells back, 90% interval")
         frames.append(pd.DataFrame({"panel": "bcells", "series": "return 90%",
