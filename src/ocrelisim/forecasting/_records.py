@@ -477,7 +477,7 @@ def _check_dose_row(rec: pd.DataFrame, i: int, dv: pd.Series | None, units: list
                                     f"the observation on its own row with EVID 0")
     for unit in _units(rec, i, units):
         if unit.strip().lower() not in _DOSE_UNITS:
-                raise InvalidInputError(f"{here}: dose unit {unit!r}; AMT is read in mg (units are "
+            raise InvalidInputError(f"{here}: dose unit {unit!r}; AMT is read in mg (units are "
                                     f"not converted)")
 
 
@@ -540,11 +540,9 @@ def _table_covariates(rec: pd.DataFrame, start: int, stop: int) -> dict[str, flo
 _RECORD_KEYS = frozenset({"id", "weight_kg", "age_y", "doses", "observations"})
 _DOSE_KEYS = frozenset({"date", "day", "amount_mg", "route", "duration_h", "protocol"})
 _OBS_KEYS = frozenset({"date", "day", "cd19", "conc", "lloq", "unit"})
-_REFUSED_OBS = {"cd19_percent": "CD19 as % of lymphocytes cannot be converted to cells/µL "
-                                "without the lymphocyte count; give cd19 = CD19% x lymphocytes "
-                                "per µL / 100",
-                "cd19_pct": "CD19 as % of lymphocytes cannot be converted to cells/µL without "
-                            "the lymphocyte count; give cd19 = CD19% x lymphocytes per µL / 100"}
+_CD19_PERCENT = ("CD19 as % of lymphocytes cannot be converted to cells/µL without the "
+                 "lymphocyte count; give cd19 = CD19% x lymphocytes per µL / 100")
+_REFUSED_OBS = {"cd19_percent": _CD19_PERCENT, "cd19_pct": _CD19_PERCENT}
 
 
 def record_from_dict(data: object) -> PatientRecord:
