@@ -269,7 +269,8 @@ def plot_trial(result: TrialResult) -> Figure:
 
 def _draw_endpoint_panel(ax: Any, result: TrialResult,
                          layout: dict[str, Any]) -> list[pd.DataFrame]:
-    """Box plot of the relapse rate (or walk worsening) by arm over replicates."""
+    """Box plot of the relapse rate (or the timed walk's mean % change) by arm over
+    replicates."""
     design, table = result.design, result.table
     panel = "ARR" if "ARR" in design.endpoints else "T25FW" if "T25FW" in design.endpoints \
         else None
@@ -277,13 +278,12 @@ def _draw_endpoint_panel(ax: Any, result: TrialResult,
         ax.set_axis_off()
         return []
     frames, data, labels = [], [], []
-    scale = 1  # ARR per year; T25FW already in percent
     sub = table[table["endpoint"] == panel]
     ctl = [a.name for a in design.arms].index(design.control)
     for i, a in enumerate(design.arms):
         col, rows = ("reference", sub) if i == ctl else ("treated", sub[sub["arm"] == i])
         picked = rows[[col, "replicate"]].drop_duplicates() if i == ctl else rows
-        values = picked[col].to_numpy() * scale
+        values = picked[col].to_numpy()  # ARR per year; T25FW already in percent
         data.append(values)
         labels.append(a.name)
         frames.append(pd.DataFrame({"panel": panel, "series": a.name,
@@ -296,12 +296,14 @@ def _draw_endpoint_panel(ax: Any, result: TrialResult,
     pub = design.published.get(panel, {})
     for which, i in (("treated", 1), ("control", len(design.arms))):
         if which in pub:
-            ax.plot(i, scale * pub[which], marker="D", color="black", linestyle="none",
+            ax.plot(i, pub[which], marker="D", color="black", linestyle="none",
                     label="published" if i == 1 else None)
             frames.append(_point(panel, f"published {labels[i - 1]}", np.nan,
-                                 scale * pub[which]))
+                                 pub[which]))
+    week = (f"week {design.walk_week}" if design.walk_week is not None
+            else f"week {design.weeks}" if design.events_target is None else "the analysis")
     ylabel = ("annualised relapse rate" if panel == "ARR"
-              else f"mean change in walk time at week {design.walk_week or design.weeks}, %")
+              else f"mean change in walk time at {week}, %")
     title = (f"{'Relapse rate' if panel == 'ARR' else 'Timed 25-foot walk'} by arm "
              f"({result.replicates} replicates)")
     ax.set(ylabel=ylabel, title=title)

@@ -28,7 +28,7 @@ ENDPOINTS = {
     "GD": ("Gd-enhancing T1 lesions per scan", "RMS", "rate ratio, negative binomial regression"),
     "T2": ("new/enlarging T2 lesions per scan", "RMS", "rate ratio, negative binomial regression"),
     "T25FW": ("timed 25-foot walk: mean % change in walk time from baseline to the walk week "
-              "(the end, or min_weeks of an event-driven design)", "PPMS",
+              "(the design's walk_week; without one, the end of the analysed follow-up)", "PPMS",
               "ratio of the arms' mean % changes (delta-method interval)"),
     "NHPT12": ("12-week confirmed ≥15% worsening of the nine-hole peg test", "PPMS",
                "hazard ratio, Cox regression"),
