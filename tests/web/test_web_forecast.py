@@ -106,11 +106,18 @@ def test_fhir_bundle_gives_the_library_forecast(client: TestClient) -> None:
                                          "unit": "cells/µL"}
     assert mapped["weight_kg"] == 55.1 and mapped["id"] == "forecast-example"
     (want,) = forecast_many([record_from_dict(mapped)], workers=1, seed=0)
-    pred = risk["prediction"][0]
+    pred, by = risk["prediction"]
     out = want.to_dict()
+    # each probability belongs to its period: 0.9 to the 90% interval, P(back by the
+    # horizon) to the last dose .. the end of the forecast
     assert pred["whenPeriod"] == {"start": out["return_day"]["lo90_date"],
                                   "end": out["return_day"]["hi90_date"]}
-    assert pred["probabilityDecimal"] == pytest.approx(out["p_return_by_horizon"])
+    assert pred["probabilityDecimal"] == 0.9 and "90% interval" in pred["outcome"]["text"]
+    assert by["probabilityDecimal"] == pytest.approx(out["p_return_by_horizon"])
+    last = max(d.time for d in want.record.regimen)
+    assert by["whenPeriod"] == {
+        "start": str(want.record.day_to_date(last)),
+        "end": str(want.record.day_to_date(last + want.horizon_days))}
     assert f"label next dose: {out['label_next_dose_date']}" in risk["note"][0]["text"]
 
 

@@ -376,18 +376,23 @@ def risk_assessment(fc: Forecast, patient_ref: str | None) -> dict[str, Any]:
     """The forecast as a Bundle (collection) holding one RiskAssessment, validated."""
     from fhir.resources.R4B.bundle import Bundle
 
-    from ...reports.forecast import answer
+    from ...reports.forecast import answer, horizon_day, last_dose_day
 
     out = fc.to_dict()
     rd = out["return_day"]
+    back = f"CD19+ B cells back at or above {fc.threshold:g} cells/µL after the last dose"
+    predictions: list[dict[str, Any]] = []
     when = {k: v for k, v in (("start", rd.get("lo90_date")), ("end", rd.get("hi90_date"))) if v}
-    prediction: dict[str, Any] = {
-        "outcome": {"text": f"CD19+ B cells at or above {fc.threshold:g} cells/µL after the "
-                            f"last dose (90% interval of the return date)"},
-        "probabilityDecimal": round(float(fc.p_return_by_horizon), 6),
-        "rationale": answer(fc)}
-    if when:
-        prediction["whenPeriod"] = when
+    if when:  # the 90% interval of the return date (open-ended past the horizon)
+        predictions.append({"outcome": {"text": f"{back}, within this period (90% interval of "
+                                                f"the return date)"},
+                            "probabilityDecimal": 0.9, "whenPeriod": when})
+    by = {k: v.isoformat() for k, v in (("start", fc.record.day_to_date(last_dose_day(fc))),
+                                        ("end", fc.record.day_to_date(horizon_day(fc)))) if v}
+    predictions.append({"outcome": {"text": f"{back}, by the end of the forecast"},
+                        "probabilityDecimal": round(float(fc.p_return_by_horizon), 6),
+                        **({"whenPeriod": by} if by else {})})
+    predictions[0]["rationale"] = answer(fc)
     notes = [f"B-cell-guided next dose: {out.get('next_dose_date') or 'none within the horizon'}"
              f"; label next dose: {out.get('label_next_dose_date')}.",
              f"Forecast JSON (issue 15): {json.dumps(out, separators=(',', ':'))}",
@@ -397,7 +402,7 @@ def risk_assessment(fc: Forecast, patient_ref: str | None) -> dict[str, Any]:
                 "occurrenceDateTime": dt.datetime.now(dt.UTC).isoformat(),
                 "method": {"coding": [{"system": FORECAST_SYSTEM, "code": fc.method}],
                            "text": f"ocrelisim forecast ({fc.method}, {fc.n_obs} observations)"},
-                "prediction": [prediction],
+                "prediction": predictions,
                 "note": [{"text": n} for n in notes]}
     bundle = Bundle.model_validate({
         "resourceType": "Bundle", "type": "collection",
