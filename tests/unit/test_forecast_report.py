@@ -12,7 +12,14 @@ import pytest
 
 from ocrelisim import reports
 from ocrelisim._meta import DISCLAIMER
-from ocrelisim.reports.forecast import B_FLOOR, answer, forecast_report, plot_forecast, when
+from ocrelisim.reports.forecast import (
+    B_FLOOR,
+    answer,
+    forecast_report,
+    percent,
+    plot_forecast,
+    when,
+)
 from tests._forecast_fixture import LAST_DOSE, make_forecast
 
 EXAMPLE = files("ocrelisim") / "data" / "forecast_example.csv"
@@ -49,6 +56,8 @@ def test_answer_without_dates_without_return_and_for_the_population() -> None:
     assert f"no check up to day {LAST_DOSE + fc.horizon_days:.0f} (104 weeks" in text
     assert f"day {fc.label_next_dose_day:.0f} (24 weeks" in text
     assert when(fc, None) == "not within the forecast horizon"
+    assert [percent(x) for x in (0.0, 0.004, 0.5, 0.994, 0.996, 1.0)] == [
+        "below 1%", "below 1%", "50%", "99%", "above 99%", "above 99%"]
     pop = answer(make_forecast(method="population"))
     assert "population prediction" in pop
 

@@ -67,6 +67,12 @@ def _interval(fc: Forecast, rd: ReturnDay) -> str:
             f"{when(fc, rd.lo90)} and {hi} (90%), most likely around {when(fc, rd.median)}")
 
 
+def percent(p: float) -> str:
+    """A probability for a clinician: whole percent, never a certain 0% or 100% (the model's
+    own error is not in it)."""
+    return "above 99%" if p > 0.995 else "below 1%" if p < 0.005 else f"{p:.0%}"
+
+
 def horizon_day(fc: Forecast) -> float:
     """End of the forecast horizon, days since the first dose."""
     return last_dose_day(fc) + fc.horizon_days
@@ -85,7 +91,7 @@ def answer(fc: Forecast) -> str:
                      f"are not expected back; keep checking);")
     parts.append(f"the label date is {when(fc, fc.label_next_dose_day)}.")
     parts.append(f"Probability of B cells back by {end}, the end of the forecast: "
-                 f"{fc.p_return_by_horizon:.0%}.")
+                 f"{percent(fc.p_return_by_horizon)}.")
     if fc.method == "population":
         parts.append("No observations were given: this is the population prediction.")
     return " ".join(parts)
@@ -104,7 +110,7 @@ def answer_table(fc: Forecast) -> pd.DataFrame:
         ("B cells back, 90% interval to", fmt(ind.hi90), fmt(pop.hi90)),
         ("Next dose, B-cell-guided", fmt(fc.next_dose_day), ""),
         ("Next dose, label", fmt(fc.label_next_dose_day), ""),
-        (f"P(back by {when(fc, horizon_day(fc))})", f"{fc.p_return_by_horizon:.0%}", ""),
+        (f"P(back by {when(fc, horizon_day(fc))})", percent(fc.p_return_by_horizon), ""),
     ]
     return pd.DataFrame(rows, columns=["Quantity", "This patient", "Population only"])
 
