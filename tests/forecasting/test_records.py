@@ -147,6 +147,9 @@ def test_no_observations_is_a_valid_record() -> None:
     (edit(5, EVID=4), ["row 5 (ID 1)", "EVID = 4"]),
     (edit(0, WT=7), ["row 0 (ID 1)", "WT = 7 kg", "plausible"]),
     (edit(5, DV="abc"), ["row 5 (ID 1)", "'abc' is not a number"]),
+    # a CD19 count in cells/mL (1000 x cells/µL) is refused as a unit error, not forecast
+    (edit(5, DV=6200), ["row 5 (ID 1)", "DV = 6200 is implausible", "cells/mL / 1000"]),
+    (edit(6, DV=3100), ["row 6 (ID 1)", "DV = 3100 is implausible", "ng/mL / 1000"]),
 ])
 def test_bad_rows_name_the_row_and_the_fix(df: pd.DataFrame, words: list[str]) -> None:
     with pytest.raises(InvalidInputError) as err:
@@ -219,7 +222,7 @@ def test_bad_yaml_records(change: dict[str, object], words: str) -> None:
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.tuples(
-    st.one_of(st.none(), st.floats(0.0, 1e4, allow_nan=False)),
+    st.one_of(st.none(), st.floats(0.0, 2000.0, allow_nan=False)),  # plausible for both
     st.one_of(st.none(), st.floats(0.01, 100.0, allow_nan=False)),
     st.sampled_from([1, 2])), min_size=1, max_size=8))
 def test_censoring_rule_keeps_every_row(rows: list[tuple[float | None, float | None, int]]

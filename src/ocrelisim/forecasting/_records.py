@@ -11,7 +11,8 @@ DATE       calendar date YYYY-MM-DD (day 0 is the date of the first dose); not b
 EVID       1 dose, 0 observation (2: other event, ignored; it may not carry a DV)
 AMT, CMT   dose rows: mg; CMT 1 SC depot, 2 central (IV). RATE (mg/day) or DUR (day), II,
            ADDL as :func:`ocrelisim.regimens.read_nonmem` reads them (it reads the doses)
-DV         observation rows: the value; empty, or ``<x`` (below the limit x), when censored
+DV         observation rows: the value; empty, or ``<x`` (below the limit x), when censored;
+           above :data:`PLAUSIBLE_DV_MAX` (5000 cells/µL, 2000 mg/L) refused as a unit error
 DVID       observation rows: 1 concentration (mg/L), 2 CD19+ B cells (cells/µL)
 LLOQ       optional, per observation: the lower limit of quantification in DV's unit. A row
            whose DV is below its LLOQ, or empty with an LLOQ, is **censored** (kept, CENSORED
@@ -84,6 +85,12 @@ _CENSORED_TEXT = re.compile(r"^\s*<\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*$"
 _TABLE_DOSE_COLUMNS = ("ID", "TIME", "EVID", "AMT", "CMT", "RATE", "DUR", "II", "ADDL", "SS")
 _COVARIATES = {"WT": ("weight", "kg", PLAUSIBLE_WEIGHT_KG), "AGE": ("age", "years",
                                                                     PLAUSIBLE_AGE_Y)}
+PLAUSIBLE_DV_MAX = {DVID_BCELL: 5000.0, DVID_CONC: 2000.0}
+"""Largest DV read as a measurement, by DVID: our plausibility check for a unit error when no
+UNIT column says the unit (not a clinical limit). CD19: about six times the highest adult
+reference upper limit, 802 cells/µL [S85][S85b][S85c] (cells/mL or cells/L give far more);
+concentration: about twice the highest peak in 2,000 simulated patients after 600 mg IV (896
+mg/L; median 221) (ng/mL = µg/L give far more at most sampling times). Assumptions."""
 
 
 def read_records(source: str | os.PathLike[str] | pd.DataFrame) -> list[PatientRecord]:
@@ -105,7 +112,8 @@ def read_records(source: str | os.PathLike[str] | pd.DataFrame) -> list[PatientR
     ------
     InvalidInputError
         Naming the row (and ID) or the field, the value, the rule and the fix: a missing
-        column, observations before the first dose, a negative value, an unknown DVID, a unit
+        column, observations before the first dose, a negative value, a value above
+        :data:`PLAUSIBLE_DV_MAX` (a unit error), an unknown DVID, a unit
         other than the model's (e.g. CD19 as % of lymphocytes), an inconsistent dose history
         (overlapping infusions, a duplicated dose, a dose row with an observation), TIME and
         DATE together.
@@ -215,6 +223,12 @@ def _observation(obs: _Obs) -> tuple[float, int, float, float, bool]:
     if not math.isnan(dv) and dv < 0:
         raise InvalidInputError(f"{where}: DV = {dv:g} is negative; a {what} cannot be below 0 "
                                 f"(a value below the limit: leave DV empty and give the LLOQ)")
+    if not math.isnan(dv) and dv > PLAUSIBLE_DV_MAX[dvid]:
+        raise InvalidInputError(
+            f"{where}: DV = {dv:g} is implausible for a {what} (above "
+            f"{PLAUSIBLE_DV_MAX[dvid]:g}); check its unit: "
+            + ("cells/µL = cells/mL / 1000 = cells/L / 10^6" if dvid == DVID_BCELL
+               else "mg/L = ng/mL / 1000"))
     if math.isnan(dv) and math.isnan(lloq):
         raise InvalidInputError(f"{where}: DV is empty and there is no LLOQ; give the value, or "
                                 f"the LLOQ if it was below the limit, or remove the row")
