@@ -605,8 +605,9 @@ class DiseaseParameters(_Spec):
         "week 120 (ORATORIO [S13])")
     t25_worsening: Parameter = Parameter(
         0.20, "1", (0.0, 5.0),
-        "convention: a walk time at least 20% above baseline is worsening (the composite's "
-        "walk component and the share worsened); a convention of recent trials, not a fit")
+        "convention: a walk time at least 20% above baseline at the walk week is worsening "
+        "(Outcomes.t25_worse, the share worsened; the composite's walk component uses "
+        "composite_worsening); a convention of recent trials, not a fit")
     hpt_slope: Parameter = Parameter(
         0.085, "log(ratio)/year", (0.0, 5.0),
         "drift of the nine-hole peg test time (mean of both hands, log ratio) per year on "
