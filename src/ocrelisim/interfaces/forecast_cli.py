@@ -95,7 +95,8 @@ def forecast_cmd(
              "slower).")] = 0,
     seed: Annotated[int, typer.Option(help="Seed of the draws (results repeat).")] = 0,
     workers: Annotated[int | None, typer.Option(
-        help="Threads for a list of patients (default: one per core).")] = None,
+        help="Parallel workers for a list of patients (default: one per core; threads, or "
+             "processes for long lists on many cores).")] = None,
     as_json: Annotated[bool, typer.Option(
         "--json", help="Print a JSON list, one object per patient.")] = False,
     out: Annotated[Path | None, typer.Option(

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from ..forecasting import Forecast, PatientRecord
 
+
 def forecast_patients(source: str | os.PathLike[str] | pd.DataFrame | Sequence[PatientRecord],
                       *, threshold: float = 10.0, check_every: float = 28.0,
                       horizon: float = 730.0, samples: int = 0, seed: int = 0,
@@ -43,7 +44,8 @@ def forecast_patients(source: str | os.PathLike[str] | pd.DataFrame | Sequence[P
     seed : int
         Seed of the draws.
     workers : int, optional
-        Threads for a list of patients (default: one per core).
+        Parallel workers for a list of patients (default: one per core; threads, or
+        processes for long lists on many cores: :func:`ocrelisim.forecasting.forecast_many`).
     progress : callable, optional
         ``progress(stage, done, total)``, in patients.
 
