@@ -367,7 +367,9 @@ def _run_immune(regimen_spec: str, n: int, disease: str, seed: int, years: float
 @app.command("immune",
              help=f"B cells (weeks), T-cell and cytokine indices (months) and immunoglobulins "
                   f"(years) for one regimen: a figure with percentile bands, a table and an "
-                  f"HTML summary. {DISCLAIMER}")
+                  f"HTML summary; then the B-cell return after stopping (the regimen's "
+                  f"first-year doses, then none): shares above 10-80 cells/uL at 3-24 months "
+                  f"and weeks to repletion. {DISCLAIMER}")
 def immune_cmd(
     regimen: Annotated[str, typer.Option(
         help="Preset (iv, iv-short, sc, iv-extended) or text form.")] = "iv",
