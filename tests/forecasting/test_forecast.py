@@ -222,7 +222,8 @@ def test_return_quantiles_not_reached_are_none() -> None:
 
 
 @pytest.mark.parametrize(("name", "value"), [("threshold", 0.0), ("check_every", -1.0),
-                                             ("horizon", float("nan")), ("samples", -2),
+                                             ("check_every", 0.5), ("horizon", float("nan")),
+                                             ("horizon", 27.0), ("samples", -2),
                                              ("draws", 10), ("seed", 1.5)])
 def test_bad_options_name_the_option(name: str, value: object) -> None:
     with pytest.raises(InvalidInputError, match=name):

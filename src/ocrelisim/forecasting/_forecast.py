@@ -378,14 +378,21 @@ def _messages(problem: Problem, post: _estimate.Posterior, ret: Float1D,
 
 def _check_options(threshold: float, check_every: float, horizon: float, samples: int,
                    draws: int, seed: int) -> None:
-    for name, value, lo, hi, unit in (
-            ("threshold", threshold, 0.0, 1e4, "cells/µL"),
-            ("check_every", check_every, 0.0, 3650.0, "days"),
-            ("horizon", horizon, 0.0, 3650.0, "days")):
-        if isinstance(value, bool) or not isinstance(value, int | float) \
-                or not math.isfinite(value) or not lo < value <= hi:
-            raise InvalidInputError(f"{name} = {value!r}; give a number in ({lo:g}, {hi:g}] "
-                                    f"{unit}")
+    """Options in range, or an InvalidInputError naming the option, the value and the range.
+    Checks at least a day apart; the horizon at least 28 days, so that it holds the depletion
+    after the last dose (about 2 weeks [S63]) and "never below the threshold" means a patient
+    not depleted, not a window too short to see it."""
+    for name, value, lo, hi, unit, closed in (
+            ("threshold", threshold, 0.0, 1e4, "cells/µL", False),
+            ("check_every", check_every, 1.0, 3650.0, "days", True),
+            ("horizon", horizon, 28.0, 3650.0, "days", True)):
+        ok = (not isinstance(value, bool) and isinstance(value, int | float)
+              and math.isfinite(value) and (lo <= value if closed else lo < value)
+              and value <= hi)
+        if not ok:
+            left = "[" if closed else "("
+            raise InvalidInputError(f"{name} = {value!r}; give a number in {left}{lo:g}, "
+                                    f"{hi:g}] {unit}")
     for name, value, lo in (("samples", samples, 0), ("draws", draws, 50), ("seed", seed, 0)):
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < lo:
             raise InvalidInputError(f"{name} = {value!r}; give a whole number >= {lo}")
