@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -27,11 +26,14 @@ from rich.progress import (
 from rich.table import Table
 
 from .._meta import DISCLAIMER
-from ..errors import InvalidInputError, OcrelisimError
+from ..errors import InvalidInputError
 from ..parameters import IV_CONCENTRATION
 from ..regimens import PRESETS, IVInfusion, Regimen
 from ..units import DAYS_PER_WEEK, HOURS_PER_DAY, MINUTES_PER_DAY
 from ..workflows import DEMO_DAYS, DEMO_SEED
+from ._console import stderr as _stderr
+from ._console import stdout as _stdout
+from ._console import user_errors as _user_errors
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -50,15 +52,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-
-
-def _stdout() -> Console:
-    # Built per command so that the terminal (or a test runner's capture) is the current one.
-    return Console(highlight=False)
-
-
-def _stderr() -> Console:
-    return Console(stderr=True, highlight=False)
 
 
 class _CompileNotice(logging.Handler):
@@ -95,17 +88,6 @@ def _show_compile_notices() -> None:
         logger.addHandler(_COMPILE_NOTICE)
     if logger.getEffectiveLevel() > logging.INFO:
         logger.setLevel(logging.INFO)
-
-
-@contextmanager
-def _user_errors() -> Iterator[None]:
-    """Turn an OcrelisimError into one red line on stderr and exit status 2."""
-    try:
-        yield
-    except OcrelisimError as exc:
-        message = " ".join(str(exc).split())
-        _stderr().print(f"error: {message}", style="red", markup=False, soft_wrap=True)
-        raise typer.Exit(2) from None
 
 
 def _progress(console: Console) -> Progress:

@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -21,8 +19,9 @@ from rich.console import Console
 from rich.text import Text
 
 from .._meta import DISCLAIMER
-from ..errors import InvalidInputError, OcrelisimError
+from ..errors import InvalidInputError
 from ..units import DAYS_PER_MONTH, DAYS_PER_WEEK, DAYS_PER_YEAR
+from ._console import user_errors as _user_errors
 
 DURATION_UNITS = {"d": 1.0, "day": 1.0, "days": 1.0, "w": DAYS_PER_WEEK, "wk": DAYS_PER_WEEK,
                   "week": DAYS_PER_WEEK, "weeks": DAYS_PER_WEEK, "m": DAYS_PER_MONTH,
@@ -42,17 +41,6 @@ FORECAST_HELP = (
     "Bayesian estimates with the population model as prior; with no observations the answer "
     f"is the population prediction, said so. Example: the package's "
     f"data/forecast_example.csv (simulated patients). {DISCLAIMER}")
-
-
-@contextmanager
-def _user_errors() -> Iterator[None]:
-    """An OcrelisimError becomes one red line on stderr and exit status 2."""
-    try:
-        yield
-    except OcrelisimError as exc:
-        Console(stderr=True, highlight=False).print(
-            f"error: {' '.join(str(exc).split())}", style="red", markup=False, soft_wrap=True)
-        raise typer.Exit(2) from None
 
 
 def duration_days(option: str, text: str) -> float:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -18,8 +16,9 @@ from rich.console import Console
 from rich.table import Table
 
 from .._meta import DISCLAIMER
-from ..errors import InvalidInputError, OcrelisimError
+from ..errors import InvalidInputError
 from ..io import atomic_write
+from ._console import user_errors as _user_errors
 
 if TYPE_CHECKING:  # planning (OR-Tools, SimPy, icalendar) and pandas load when a command runs
     import pandas as pd
@@ -51,17 +50,6 @@ NO_REACTIONS = "none (--no-reactions): every visit follows the label table"
 
 def _out() -> Console:
     return Console(highlight=False)
-
-
-@contextmanager
-def _user_errors() -> Iterator[None]:
-    """An OcrelisimError becomes one red line on stderr and exit status 2."""
-    try:
-        yield
-    except OcrelisimError as exc:
-        Console(stderr=True, highlight=False).print(
-            f"error: {' '.join(str(exc).split())}", style="red", markup=False, soft_wrap=True)
-        raise typer.Exit(2) from None
 
 
 def _date(option: str, text: str | None) -> dt.date | None:

@@ -20,17 +20,17 @@ from rich.table import Table
 from rich.text import Text
 
 from .._meta import DISCLAIMER
-from ..errors import InvalidInputError, OcrelisimError
+from ..errors import InvalidInputError
 from ..safety import SYMPTOM_CODES, CheckResult, check, load_record
 from ..safety.check import Advice
 from ..workflows import DEMO_SEED
+from ._console import user_errors
 
 if TYPE_CHECKING:
     from ..reports import Report
 
 EXIT_CODES = {"dose": 0, "delay": 3, "do not dose": 4, "cannot decide": 5}
 """Exit status per decision; bad input exits with 2."""
-BAD_INPUT = 2
 _STYLE = {"dose": "bold green", "delay": "bold yellow", "do not dose": "bold red",
           "cannot decide": "bold magenta"}
 _SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
@@ -118,22 +118,13 @@ def check_cmd(
     json_output: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False,
     label: Annotated[str, typer.Option(help="Label rules to apply: US or EU.")] = "US",
 ) -> None:
-    try:
+    with user_errors():
         result = check(load_record(patient_file), label=label.strip().upper())
-    except OcrelisimError as exc:
-        raise _bad_input(exc) from None
     if json_output:
         typer.echo(result.model_dump_json(indent=2))
     else:
         _print(result, Console(highlight=False, soft_wrap=True))
     raise typer.Exit(EXIT_CODES[result.decision])
-
-
-def _bad_input(exc: OcrelisimError) -> typer.Exit:
-    message = " ".join(str(exc).split())
-    Console(stderr=True, highlight=False).print(Text(f"error: {message}", style="red"),
-                                                soft_wrap=True)
-    return typer.Exit(BAD_INPUT)
 
 
 def _simulate_json(report: Report) -> str:
@@ -183,17 +174,14 @@ def simulate_cmd(
     from ..reports import write
     from ..workflows._safety import safety
 
-    try:
+    with user_errors():
         if n < 1:
             raise InvalidInputError(f"--n = {n}; give a whole number >= 1")
         if not (math.isfinite(years) and years > 0):
             raise InvalidInputError(f"--years = {years!r}; give a finite number of years > 0")
-        report = safety(regimen, n=n, years=years, disease=disease.upper(),
-                                  seed=seed)
+        report = safety(regimen, n=n, years=years, disease=disease.upper(), seed=seed)
         target = out if out is not None else (None if json_output else Path("ocrelisim-safety"))
         paths = write(report, target, html_name="summary.html") if target else []
-    except OcrelisimError as exc:
-        raise _bad_input(exc) from None
     if json_output:
         typer.echo(_simulate_json(report))
         return
