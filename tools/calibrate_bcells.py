@@ -63,6 +63,7 @@ class Runs:
     def measure(self, p: ImmuneParameters) -> dict[str, float]:
         r = oc.simulate(oc.Regimen.parse(STOP), self.stop_pop, self.stop_t, model="immune",
                         variables=["B"], model_parameters=p, options=FAST)
+        assert r.parameters is not None  # an immune run carries its individual parameters
         b0 = r.parameters["B0"].to_numpy()
         w = (im.repletion_time(self.stop_t, r.bcells, np.minimum(p.lln_b.value, b0),
                                after=LAST + 1.0) - LAST) / WEEK
