@@ -253,7 +253,10 @@ def test_immune_writes_two_timescale_figure_table_and_html(tmp_path: Path) -> No
     code, out = _invoke("immune", "--n", "40", "--years", "2", "--out", str(out_dir))
     assert code == 0, out
     assert sorted(p.name for p in out_dir.iterdir()) == [
-        "immune-table.csv", "immune.png", "summary.html"]
+        "bcell-return.csv", "bcell-return.png", "immune-table.csv", "immune.png",
+        "summary.html"]
+    back = read_table(out_dir / "bcell-return.csv")  # B-cell return after stopping
+    assert list(back.columns)[0] == "Months after last dose" and len(back) == 6
     png = (out_dir / "immune.png").read_bytes()
     assert png[:8] == PNG_MAGIC and len(png) > 30_000
     table = read_table(out_dir / "immune-table.csv")
