@@ -550,8 +550,9 @@ class DiseaseParameters(_Spec):
         -0.75, "1/EDSS point", (-2.0, 2.0),
         "log hazard ratio of a step per EDSS point above the disease's mean baseline "
         "(edss0_*_mean); calibrated with pira_ppms: extrapolated median time to EDSS >= 7 of "
-        "12.1 years on placebo from ORATORIO's baseline [S46b] (a constant hazard gives about "
-        "6.5 years); applied to relapsing MS too (assumption: no RMS figure in the dossier)")
+        "12.1 years on placebo from ORATORIO's baseline [S46b] (a hazard constant over EDSS "
+        "gives 5.7-6.8 years, depending on the PIRA rate); applied to relapsing MS too "
+        "(assumption: no RMS figure in the dossier)")
     age_beta: Parameter = Parameter(
         0.0, "1/year", (-0.2, 0.2),
         "log hazard ratio of a step per year of age above the disease's mean age (Demographics); "

@@ -184,8 +184,8 @@ def forecast_many(records: Sequence[PatientRecord], *, workers: int | None = Non
     """
     n_workers = workers if workers is not None else (os.cpu_count() or 1)
     if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
-        raise InvalidInputError(f"workers = {workers!r}; give a whole number >= 1, or None "
-                                "for one per core")
+        raise InvalidInputError(f"workers = {workers!r}; give a whole number >= 1 (default: "
+                                "one per core)")
     if executor not in ("auto", "process", "thread"):
         raise InvalidInputError(f"executor = {executor!r}; give 'auto', 'process' or 'thread'")
     options: SolverOptions = kw.pop("options", DEFAULT_OPTIONS)
