@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from fastapi.testclient import TestClient
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.operationoutcome import OperationOutcome
@@ -87,6 +88,11 @@ def test_page_and_api_name_the_bad_row(client: TestClient) -> None:
     assert r.status_code == 422 and "horizon_days" in json.dumps(r.json())
     r = client.post("/forecast", files={"file": ("p.csv", b"\xff\xfe\x00bad")})
     assert r.status_code == 422 and "not UTF-8" in r.text
+    unnamed = "\n".join(line for line in YAML.splitlines() if not line.startswith("id:"))
+    two = json.dumps([yaml.safe_load(unnamed)] * 2)
+    r = client.post("/api/forecast", json={"records": two})
+    assert r.status_code == 422 and "record 2 has the same id '1' as record 1" in json.dumps(
+        r.json())
 
 
 def test_fhir_bundle_gives_the_library_forecast(client: TestClient) -> None:
@@ -131,6 +137,8 @@ def test_fhir_bundle_gives_the_library_forecast(client: TestClient) -> None:
      "before the first dose"),
     (lambda b: [b["entry"].pop(i) for i in (4, 3, 2, 1)], "Bundle.entry",
      "no completed MedicationAdministration"),
+    (lambda b: b["entry"][3]["resource"]["effectivePeriod"].update(end="2024-08-05T12:30:00"),
+     "Bundle.entry[3].resource.effectivePeriod.end", "does not match"),  # a time needs its offset
 ])
 def test_bad_bundles_name_the_element(client: TestClient, change: Any, expression: str,
                                       words: str) -> None:

@@ -93,7 +93,15 @@ def parse_records(text: str, fmt: str = "auto") -> list[PatientRecord]:
         raise InvalidInputError(f"records: not valid {fmt.upper()} "
                                 f"({' '.join(str(exc).split())[:200]})") from None
     items = data if isinstance(data, list) else [data]
-    return [record_from_dict(item) for item in items]
+    records = [record_from_dict(item) for item in items]
+    seen: dict[str, int] = {}
+    for i, rec in enumerate(records, start=1):
+        if rec.id in seen:
+            raise InvalidInputError(
+                f"records: record {i} has the same id {rec.id!r} as record {seen[rec.id]} "
+                f"(a record without an id is '1'); give each patient its own id")
+        seen[rec.id] = i
+    return records
 
 
 def run(records: list[PatientRecord], *, threshold: float, check_every_days: float,
