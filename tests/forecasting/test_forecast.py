@@ -224,10 +224,20 @@ def test_return_quantiles_not_reached_are_none() -> None:
 @pytest.mark.parametrize(("name", "value"), [("threshold", 0.0), ("check_every", -1.0),
                                              ("check_every", 0.5), ("horizon", float("nan")),
                                              ("horizon", 27.0), ("samples", -2),
-                                             ("draws", 10), ("seed", 1.5)])
+                                             ("samples", 1), ("samples", 49), ("draws", 10),
+                                             ("seed", 1.5), ("threshold", True)])
 def test_bad_options_name_the_option(name: str, value: object) -> None:
     with pytest.raises(InvalidInputError, match=name):
         forecast(_record(_obs([], [])), **{name: value})  # type: ignore[arg-type]
+
+
+def test_numpy_numbers_are_options() -> None:
+    """Options read from arrays or tables (numpy scalars) are numbers like any other."""
+    rec = _record(_obs([], []))
+    want = forecast(rec, threshold=10.0, horizon=400.0, draws=50, seed=2).to_dict()
+    got = forecast(rec, threshold=np.int64(10), horizon=np.float32(400.0),
+                   draws=np.int64(50), seed=np.int64(2)).to_dict()  # type: ignore[arg-type]
+    assert got == want
 
 
 def test_what_if_an_extra_dose_keeps_b_cells_down(two_obs: Forecast) -> None:

@@ -33,6 +33,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import multiprocessing as mp
+import numbers
 import os
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -62,6 +63,9 @@ from ._types import (
 
 DEFAULT_DRAWS = 500
 """Posterior (and prior) draws behind the intervals and probabilities."""
+MIN_DRAWS = 50
+"""Fewest draws (``draws``, or ``samples`` when > 0) behind a 90% interval: with fewer, its
+5% and 95% quantiles rest on one or two draws each (and a covariance of one draw is undefined)."""
 COURSE_GAP = 21.0
 """Doses at most this many days apart form one course (the split starting dose is given two
 weeks apart [S3]; 21 days is our margin, an assumption)."""
@@ -94,9 +98,11 @@ def forecast(record: PatientRecord, *, threshold: float = 10.0, check_every: flo
     horizon : float
         Days after the last dose to forecast (default 730).
     samples : int
-        0 (default): MAP and Laplace approximation; > 0: that many posterior draws by emcee.
+        0 (default): MAP and Laplace approximation; otherwise that many (at least 50)
+        posterior draws by emcee.
     draws : int
-        Draws from the Laplace approximation and from the population prior (default 500).
+        Draws from the Laplace approximation and from the population prior (default 500, at
+        least 50).
     seed : int
         Seed of the draws (results are reproducible for a seed).
     options : SolverOptions
@@ -238,7 +244,7 @@ def what_if(fc: Forecast, regimen: Regimen, *, horizon: float | None = None,
         raise InvalidInputError("this forecast holds no posterior draws; make it with "
                                 "ocrelisim.forecasting.forecast")
     h = fc.horizon_days if horizon is None else horizon
-    _check_options(fc.threshold, 28.0, h, 0, 50, 0)
+    _check_options(fc.threshold, 28.0, h, 0, MIN_DRAWS, 0)
     problem = Problem(fc.record, options=options, regimen=regimen,
                       eta=eta_spec(fc.record.regimen))
     grid = _grid(last_dose_day(regimen), h)[::BAND_EVERY]
@@ -386,13 +392,17 @@ def _check_options(threshold: float, check_every: float, horizon: float, samples
             ("threshold", threshold, 0.0, 1e4, "cells/µL", False),
             ("check_every", check_every, 1.0, 3650.0, "days", True),
             ("horizon", horizon, 28.0, 3650.0, "days", True)):
-        ok = (not isinstance(value, bool) and isinstance(value, int | float)
+        ok = (not isinstance(value, bool | np.bool_) and isinstance(value, numbers.Real)
               and math.isfinite(value) and (lo <= value if closed else lo < value)
               and value <= hi)
         if not ok:
             left = "[" if closed else "("
             raise InvalidInputError(f"{name} = {value!r}; give a number in {left}{lo:g}, "
                                     f"{hi:g}] {unit}")
-    for name, value, lo in (("samples", samples, 0), ("draws", draws, 50), ("seed", seed, 0)):
+    for name, value, lo in (("draws", draws, MIN_DRAWS), ("seed", seed, 0)):
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < lo:
             raise InvalidInputError(f"{name} = {value!r}; give a whole number >= {lo}")
+    if (isinstance(samples, bool) or not isinstance(samples, int | np.integer)
+            or not (samples == 0 or samples >= MIN_DRAWS)):
+        raise InvalidInputError(f"samples = {samples!r}; give 0 (MAP and Laplace) or a whole "
+                                f"number >= {MIN_DRAWS} (MCMC draws)")
