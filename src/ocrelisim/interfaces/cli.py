@@ -1,4 +1,5 @@
-"""Command line: ``ocrelisim demo``, ``simulate``, ``regimen``, ``immune``, ``trial``, ``power``.
+"""Command line: ``ocrelisim demo``, ``simulate``, ``regimen``, ``immune``, ``trial``, ``power``,
+``safety``, ``plan``, ``forecast``, ``serve``.
 
 A leaf: it parses arguments, calls the public API and prints. Any :class:`OcrelisimError`
 becomes one red line on stderr and exit status 2; any other exception is a bug and keeps its
