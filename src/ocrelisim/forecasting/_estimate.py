@@ -2,11 +2,12 @@
 
 Every objective evaluation is one engine call over a batch of candidates (lanes):
 
-* MAP: L-BFGS-B on the negative log posterior with its gradient by central differences, the
+* MAP: BFGS on the negative log posterior with its gradient by central differences, the
   centre and its ``2·d`` neighbours evaluated together (``2d + 1`` lanes, one SIMD block, so
   they share their steps and the differences are those of one smooth discretisation);
 * Laplace: the Hessian at the MAP by central second differences, all ``1 + 2d²`` points in one
-  call; the posterior is then ``N(z_map, H⁻¹)``;
+  call; draws from ``N(z_map, H⁻¹)`` (widened) are importance-weighted to the exact posterior
+  and resampled;
 * emcee: the affine-invariant ensemble sampler [emcee], its walkers evaluated as lanes
   (``vectorize=True``).
 
@@ -41,6 +42,9 @@ IS_WIDEN = 1.5
 """Laplace proposals' SD, in units of the Laplace SD (heavier than the target's tails)."""
 IS_PROPOSALS = 2
 """Proposals per returned draw."""
+ESS_ADAPT = 0.1
+"""Effective sample size, as a share of the proposals, below which the importance sampling
+adds proposals fitted to the weighted draws (and, if still below, says so)."""
 MIN_CURVATURE = 0.25
 """Smallest eigenvalue kept in the Laplace Hessian: no direction's posterior SD exceeds twice
 the prior's (an assumption; applied only when the fitted curvature is smaller, with a note)."""
@@ -146,7 +150,10 @@ def laplace_cov(H: Float2D) -> tuple[Float2D, list[str]]:
 def laplace(problem: Problem, n_draws: int, rng: np.random.Generator) -> Posterior:
     """MAP, Hessian, and ``n_draws`` posterior draws: proposals from the Laplace approximation
     (SD widened by :data:`IS_WIDEN`), weighted to the exact posterior (importance sampling,
-    one engine call) and resampled."""
+    one engine call) and resampled. Where the weights are too uneven (effective sample size
+    below :data:`ESS_ADAPT` of the proposals: a skewed posterior, e.g. all counts censored),
+    a second set of proposals from the weighted draws' mean and covariance is added and all
+    are weighted against the mixture of both proposals (one more engine call)."""
     z, ok, calls = fit_map(problem)
     cov, notes = laplace_cov(hessian(problem, z))
     if not ok:
@@ -155,20 +162,57 @@ def laplace(problem: Problem, n_draws: int, rng: np.random.Generator) -> Posteri
     if n_draws == 0:
         return Posterior(z, cov, np.zeros((0, z.size)), "map+laplace", tuple(notes), calls + 1)
     m = IS_PROPOSALS * n_draws
-    chol = np.linalg.cholesky(cov) * IS_WIDEN
-    eps = rng.standard_normal((m, z.size))
-    prop = z + eps @ chol.T
-    log_w = -evaluate(problem, prop) + 0.5 * np.sum(eps * eps, axis=1)
+    comps = [_proposal(z, cov)]
+    prop = _gaussian(rng, *comps[0], m)
+    nlp = evaluate(problem, prop)
+    w, ess = _weights(nlp, prop, comps)
+    calls += 2
+    if ess < ESS_ADAPT * m:
+        mean = w @ prop
+        dev = prop - mean
+        # the weighted covariance, blended with the Laplace one so that it stays positive
+        # definite however few proposals carry the weight
+        comps.append(_proposal(mean, 0.5 * ((dev * w[:, None]).T @ dev + cov)))
+        more = _gaussian(rng, *comps[1], m)
+        prop, nlp = np.vstack([prop, more]), np.concatenate([nlp, evaluate(problem, more)])
+        w, ess = _weights(nlp, prop, comps)
+        calls += 1
+    if ess < ESS_ADAPT * m:
+        notes.append(f"the Laplace approximation fits the posterior poorly (effective sample "
+                     f"size {ess:.0f} of {prop.shape[0]}); consider samples > 0 (MCMC)")
+    # systematic resampling: n_draws equally weighted draws; the model beyond the box is
+    # that at its edge (evaluate), so draws are clipped to it
+    pos = (rng.random() + np.arange(n_draws)) / n_draws
+    idx = np.minimum(np.searchsorted(np.cumsum(w), pos), prop.shape[0] - 1)
+    return Posterior(z, cov, np.clip(prop[idx], -BOX, BOX), "map+laplace", tuple(notes),
+                     calls)
+
+
+def _proposal(mean: Float1D, cov: Float2D) -> tuple[Float1D, Float2D]:
+    """A proposal: its mean and the Cholesky factor of ``cov`` widened by :data:`IS_WIDEN`."""
+    chol: Float2D = np.asarray(IS_WIDEN * np.linalg.cholesky(cov), dtype=np.float64)
+    return mean, chol
+
+
+def _gaussian(rng: np.random.Generator, mean: Float1D, chol: Float2D, m: int) -> Float2D:
+    """``m`` draws of ``N(mean, chol·cholᵀ)``."""
+    out: Float2D = mean + rng.standard_normal((m, mean.size)) @ chol.T
+    return out
+
+
+def _weights(nlp: Float1D, x: Float2D, comps: list[tuple[Float1D, Float2D]]
+             ) -> tuple[Float1D, float]:
+    """Normalised importance weights of ``x`` (target ``exp(-nlp)``, proposal the equal
+    mixture of the Gaussians ``comps`` = (mean, Cholesky factor)) and their effective sample
+    size."""
+    log_q = []
+    for mean, chol in comps:
+        r = np.linalg.solve(chol, (x - mean).T)
+        log_q.append(-0.5 * np.sum(r * r, axis=0) - np.sum(np.log(np.diag(chol))))
+    log_w = -nlp - (np.logaddexp.reduce(log_q, axis=0) if len(log_q) > 1 else log_q[0])
     w = np.exp(log_w - log_w.max())
     w /= w.sum()
-    ess = 1.0 / float(np.sum(w * w))
-    if ess < 0.1 * m:
-        notes.append(f"the Laplace approximation fits the posterior poorly (effective sample "
-                     f"size {ess:.0f} of {m}); consider samples > 0 (MCMC)")
-    # systematic resampling: n_draws equally weighted draws
-    pos = (rng.random() + np.arange(n_draws)) / n_draws
-    idx = np.minimum(np.searchsorted(np.cumsum(w), pos), m - 1)
-    return Posterior(z, cov, prop[idx], "map+laplace", tuple(notes), calls + 2)
+    return w, 1.0 / float(np.sum(w * w))
 
 
 def mcmc(problem: Problem, n_draws: int, rng: np.random.Generator, *, burn: int = 300,
