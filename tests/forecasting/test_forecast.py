@@ -153,6 +153,21 @@ def test_next_dose_is_the_first_check_with_return_more_likely_than_not(
 def test_one_late_count_above_the_threshold_means_returned() -> None:
     fc = forecast(_record(_obs([450.0], [60.0])), seed=2)
     assert fc.return_day.hi90 is not None and fc.return_day.hi90 <= 450.0
+    # the guided dose fell due at a check before the count on day 450: said so
+    assert fc.next_dose_day is not None and fc.next_dose_day < 450.0
+    assert any(f"due on day {fc.next_dose_day:g}, before the latest observation (day 450)" in m
+               for m in fc.messages)
+
+
+def test_no_guided_dose_says_why() -> None:
+    """A horizon shorter than the 5-month minimum holds no check; a longer one no check with
+    P(return) >= 0.5 when the threshold (1000 cells/µL) lies far above any baseline count."""
+    short = forecast(_record(_obs([], [])), horizon=120.0)
+    assert short.next_dose_day is None
+    assert any("horizon ends before the first check" in m for m in short.messages)
+    fc = forecast(_record(_obs([], [])), threshold=1000.0, horizon=300.0)
+    assert fc.next_dose_day is None and fc.p_return_by_horizon < 0.5
+    assert any("No guided next dose within the horizon" in m for m in fc.messages)
 
 
 def test_censored_late_counts_push_the_return_later() -> None:

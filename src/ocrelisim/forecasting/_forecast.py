@@ -144,10 +144,11 @@ def forecast(record: PatientRecord, *, threshold: float = 10.0, check_every: flo
     checks = check_days(record, last, check_every, horizon)
     p_checks = np.mean(ret[:, None] <= checks[None, :], axis=0)
     due = checks[p_checks >= P_DUE]
+    next_dose = float(due[0]) if due.size else None
     return Forecast(
         id=record.id, threshold=float(threshold), horizon_days=float(horizon),
         return_day=return_quantiles(ret), population_return_day=return_quantiles(ret_pop),
-        next_dose_day=float(due[0]) if due.size else None,
+        next_dose_day=next_dose,
         label_next_dose_day=label_day(record),
         p_return_by_horizon=float(np.mean(np.isfinite(ret))),
         p_above=pd.DataFrame({"day": grid[after],
@@ -155,7 +156,8 @@ def forecast(record: PatientRecord, *, threshold: float = 10.0, check_every: flo
         bands=bands(grid[::BAND_EVERY], ind[:, :, ::BAND_EVERY]),
         population_bands=bands(grid[::BAND_EVERY], popt[:, :, ::BAND_EVERY]),
         estimates=estimates(problem, post), method=post.method, n_obs=problem.n_obs,
-        messages=_messages(problem, post, ret, threshold, float(grid[after][0])),
+        messages=(_messages(problem, post, ret, threshold, float(grid[after][0]))
+                  + _next_dose_notes(record, next_dose, checks)),
         record=record,
         draws=post.draws)
 
@@ -380,6 +382,23 @@ def _messages(problem: Problem, post: _estimate.Posterior, ret: Float1D,
         out.append(f"Return to {threshold:g} cells/µL within the horizon is less likely than "
                    "not; the median return day is not given.")
     return out
+
+
+def _next_dose_notes(record: PatientRecord, next_dose: float | None,
+                     checks: Float1D) -> list[str]:
+    """Why there is no guided next dose, or that it fell due before the latest observation."""
+    if next_dose is None:
+        if checks.size == 0:
+            return ["No guided next dose: the horizon ends before the first check, 5 months "
+                    "after the last dose; give a longer horizon."]
+        return [f"No guided next dose within the horizon: at no check up to day "
+                f"{checks[-1]:g} is return to the threshold more likely than not."]
+    obs = record.observations
+    latest = float(obs["TIME"].max()) if len(obs) else -math.inf
+    if next_dose < latest:
+        return [f"The guided next dose fell due on day {next_dose:g}, before the latest "
+                f"observation (day {latest:g}): by the rule it is overdue."]
+    return []
 
 
 def _check_options(threshold: float, check_every: float, horizon: float, samples: int,
