@@ -78,7 +78,9 @@ class Schedule:
         Confirmation windows in weeks, e.g. (12, 24).
     walk_week : int, optional
         Week of the timed-walk change from baseline (mean percentage change; ORATORIO: week
-        120); default: the end of the analysed follow-up (``weeks``, or the cut-off).
+        120); default: the end of the analysed follow-up (``weeks``, or the cut-off). The
+        change is read from the walk visit series (the composite's walks): the last visit at
+        or before this week.
     """
 
     weeks: int
@@ -472,12 +474,12 @@ def simulate_outcomes(rng: np.random.Generator, multipliers: dict[str, Float2D],
     speed = z * fixed / WEEKS_PER_YEAR
     walk = _timed_test(rng, p.t25_slope.value * speed, multipliers["walk"], visits, weeks,
                        p.t25_sd.value)
+    # the walk endpoint reads the visit series (one walk per patient and visit): the last
+    # visit at or before the walk week
     walk_w = round(cut) if schedule.walk_week is None else min(schedule.walk_week, weeks)
-    walk_end = np.cumsum(p.t25_slope.value * speed[:, None] * multipliers["walk"][:, :walk_w],
-                         axis=1)[:, -1]
-    e_walk = rng.standard_normal((n, 2))
-    walk_ratio = walk_end + p.t25_sd.value * (e_walk[:, 1] - e_walk[:, 0])
-    measured = seen_to >= walk_w
+    walk_visit = int(np.searchsorted(visits, walk_w, side="right")) - 1
+    walk_ratio = walk[:, walk_visit]
+    measured = seen_to >= visits[walk_visit]
     change = np.where(measured, 100.0 * np.expm1(walk_ratio), np.nan)
     worse = np.where(measured, (walk_ratio >= math.log1p(p.t25_worsening.value)).astype(float),
                      np.nan)

@@ -200,6 +200,25 @@ def test_walk_change_is_the_mean_percentage_change() -> None:
     assert np.all(out.t25_change > 0)  # drift only: every walk slower
 
 
+def test_walk_endpoint_reads_the_composite_walks() -> None:
+    """One walk per patient and visit: the T25FW change at the walk week is the walk the
+    composite endpoint confirms. Pure visit noise (no drift, EDSS and peg test still), visits
+    at weeks 0, 12, 24, walk week 12: every 12-week composite event starts at week 12 with a
+    walk >= 20% slower, so its T25FW change is >= 20% (independent draws for the endpoint
+    broke this for about half of them), and a change below 20% never has an event."""
+    p = _quiet(t25_slope=0.0, t25_sd=0.3, hpt_slope=0.0, hpt_sd=0.0, pira_ppms=0.0)
+    n = 4000
+    out = simulate_outcomes(np.random.default_rng(8), constant_multipliers({}, n, 24), "PPMS",
+                            Schedule(24, mri_weeks=(), confirm=(12,), walk_week=12), p)
+    assert out.t25_change is not None and out.ccdp_event is not None
+    assert out.ccdp_time is not None
+    event = out.ccdp_event[:, 0]
+    assert 0.05 < event.mean() < 0.5                       # noise alone makes some events
+    assert np.all(out.ccdp_time[event, 0] == 12)
+    assert np.all(out.t25_change[event] >= 20.0 - 1e-9)
+    assert not np.any(event & (out.t25_change < 20.0 - 1e-9))
+
+
 def test_confirmed_worsening_rule() -> None:
     log15 = math.log(1.15)
     ratio = np.array([[0.0, log15, log15, 0.0, 0.0],        # confirmed at 12, not 24

@@ -350,6 +350,7 @@ BAD = [
     ({"endpoints": ("CCDP24",)}, "needs disease PPMS"),
     ({"walk_week": 120}, "walk_week = 120 is after the earliest analysis"),
     ({"walk_week": 0}, "walk_week = 0"),
+    ({"walk_week": 100}, "walk_week = 100 is not a visit week"),
     ({"disease_duration": (5.0, 2.0)}, "disease_duration"),
 ]
 

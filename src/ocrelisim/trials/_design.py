@@ -244,7 +244,8 @@ class TrialDesign:
     walk_week : int, optional
         Week at which the timed-walk change from baseline (T25FW) is measured, at most the
         earliest analysis week (ORATORIO: 120 [S13]); default: the end of each replicate's
-        analysed follow-up.
+        analysed follow-up. A visit week (a multiple of ``visit_every``): the endpoint reads
+        the walk visit series, the walks the composite endpoints use.
 
     Notes
     -----
@@ -347,6 +348,10 @@ class TrialDesign:
         self._check_events()
         if self.walk_week is not None:
             _whole("walk_week", self.walk_week, 1)
+            if self.walk_week % self.visit_every:
+                raise DesignError(f"walk_week = {self.walk_week} is not a visit week (visits "
+                                  f"every {self.visit_every} weeks): the walk is read at a "
+                                  f"visit; use a multiple of {self.visit_every}")
             if self.walk_week > self.first_analysis:
                 raise DesignError(f"walk_week = {self.walk_week} is after the earliest analysis "
                                   f"(week {self.first_analysis}); every analysis must see the "
