@@ -46,8 +46,10 @@ ESS_ADAPT = 0.1
 """Effective sample size, as a share of the proposals, below which the importance sampling
 adds proposals fitted to the weighted draws (and, if still below, says so)."""
 MIN_CURVATURE = 0.25
-"""Smallest eigenvalue kept in the Laplace Hessian: no direction's posterior SD exceeds twice
-the prior's (an assumption; applied only when the fitted curvature is smaller, with a note)."""
+"""Smallest eigenvalue kept in the Laplace Hessian: no direction's Laplace SD exceeds twice the
+prior's (an assumption; applied only when the fitted curvature is smaller, with a note). It
+shapes the proposals and the reported SD; the importance weights still target the exact
+posterior."""
 
 
 @dataclass(frozen=True)
@@ -141,7 +143,8 @@ def laplace_cov(H: Float2D) -> tuple[Float2D, list[str]]:
     lam, vec = np.linalg.eigh(Hs)
     if lam.min() < MIN_CURVATURE:
         notes.append("the data leave some parameter combinations nearly undetermined; their "
-                     "posterior spread was limited to twice the population's")
+                     "spread in the Laplace approximation was limited to twice the "
+                     "population's (the draws still follow the exact posterior)")
     lam = np.maximum(lam, MIN_CURVATURE)
     cov: Float2D = (vec / lam) @ vec.T
     return 0.5 * (cov + cov.T), notes
