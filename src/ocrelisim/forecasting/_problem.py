@@ -10,7 +10,9 @@ typical value; it does not change C or B).
 Residual error (combined, ``sd = sqrt((prop·f)² + add²)`` with ``f`` the prediction):
 
 * CD19+ B cells: proportional 0.381, additive 0.153 cells/µL, the ofatumumab B-cell model [S28]
-  (no ocrelizumab B-cell residual error is published; facts §2.2);
+  (Table 3 as transcribed in [S28b], whose ``add + prop`` error is this variance-sum form,
+  nlmixr2's default "combined2"; no ocrelizumab B-cell residual error is published; facts
+  §2.2);
 * concentration: ``PK.sigma_prop`` and ``PK.sigma_add`` (15% and 0.1 mg/L, an assumption: the
   ocrelizumab PK residual error is not published [S1], facts §1.2).
 
