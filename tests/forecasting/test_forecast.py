@@ -6,6 +6,7 @@ test_records.py). Tolerances: exact identities 1e-12; statistical statements wit
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -31,7 +32,7 @@ from ocrelisim.forecasting._forecast import (
     return_days,
     return_quantiles,
 )
-from ocrelisim.forecasting._problem import SIGMA_B_ADD, SIGMA_B_PROP, Problem
+from ocrelisim.forecasting._problem import SIGMA_B_ADD, SIGMA_B_PROP, Problem, eta_spec
 from ocrelisim.parameters import MIN_INTERVAL_600, PK
 from ocrelisim.simulate import DEFAULT_OPTIONS
 
@@ -177,6 +178,28 @@ def test_censored_late_counts_push_the_return_later() -> None:
     pop = fc.population_return_day.median
     assert pop is not None and fc.return_day.median > pop
     assert any("censored" in m for m in fc.messages)
+
+
+def test_sc_only_history() -> None:
+    """Subcutaneous doses only (920 mg SC every 6 months [S6]) forecast like IV ones; KA's
+    effect is estimated only for SC histories and only when it has variability (none by
+    default [S6]: an assumption of PK.omega_ka)."""
+    sc = oc.Regimen.parse("920 mg SC d0; 920 mg SC d168")
+    fc = forecast(_record(_obs([300.0], [0.5]), regimen=sc), seed=7)
+    assert fc.return_day.median is not None and fc.return_day.median > 300.0
+    assert fc.label_next_dose_day == 168.0 + 168.0
+    assert "KA" not in set(fc.estimates["param"])
+    pk = replace(PK, omega_ka=replace(PK.omega_ka, value=0.3))
+    assert eta_spec(sc, pk).names[:4] == ("CLINF", "CLT", "V1", "KA")
+    assert "KA" not in eta_spec(REG, pk).names
+
+
+def test_observations_before_later_doses() -> None:
+    """CD19 measured between the split starting dose and the first 600 mg dose (day 100):
+    the history after it still counts, and the return is after the last dose."""
+    fc = forecast(_record(_obs([100.0], [0.3])), seed=8)
+    assert fc.n_obs == 1 and fc.method == "map+laplace"
+    assert fc.return_day.lo90 is not None and fc.return_day.lo90 > LAST
 
 
 def test_no_observations_gives_the_population_prediction() -> None:
