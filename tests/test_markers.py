@@ -29,7 +29,7 @@ from ocrelisim.safety import parameters as safety_parameters
 TESTS = Path(__file__).parent
 ROOT = TESTS.parent
 KINDS = ("calibration", "prediction")
-KEY = re.compile(r"\[S\d+[a-z]?\]")
+KEY = re.compile(r"\[[ST]\d+[a-z]?\]")  # dossier [S..]; trial sources [T..] (TRIAL_SOURCES)
 FIELDS = ("Source:", "Published:", "Tolerance:", "Fits:")
 
 

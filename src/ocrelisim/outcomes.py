@@ -19,7 +19,8 @@ to one at least ``confirm`` weeks later. The onset visit is the event time; pati
 confirmed event are censored at their last EDSS visit. Timed tests (25-foot walk, nine-hole
 peg test) worsen when the time is a given share above baseline, confirmed the same way
 (:func:`confirmed_worsening`); composite confirmed progression is the first of EDSS, walk
-≥ 20% and peg test ≥ 20% (conventions of recent trials, ``composite_worsening``).
+≥ 20% and peg test ≥ 20% (conventions of recent trials, ``composite_worsening``), and the
+composite without the walk (EDSS or peg test ≥ 20%) that ORATORIO-HAND used.
 """
 
 from __future__ import annotations
@@ -95,6 +96,25 @@ class Schedule:
         return np.arange(0, self.weeks + 1, self.visit_every, dtype=np.int64)
 
 
+@dataclass(frozen=True, slots=True)
+class Baseline:
+    """A trial population's baseline draws where they differ from the calibration trials'
+    (OPERA, ORATORIO), e.g. a PPMS trial enrolling older, more disabled patients.
+
+    Only the *draws* change: baseline EDSS (truncated normal weights on the scale's scores in
+    ``[edss_min, edss_max]``) and ages (truncated normal with mean ``age_mean`` in
+    ``[age_min, age_max]``). The hazard's references (the disease's mean baseline EDSS of
+    ``edss_beta``, the mean age of ``age_beta``) stay those of the calibration population,
+    so a patient at EDSS 7.0 or aged 62 progresses as the model's laws say, extrapolated.
+    """
+
+    edss_mean: float
+    edss_sd: float
+    edss_min: float
+    edss_max: float
+    demographics: Demographics  # ages (and sex) of the population
+
+
 def _gamma_frailty(rng: np.random.Generator, variance: float, n: int) -> Float1D:
     if variance <= 0.0:
         return np.ones(n)
@@ -102,9 +122,12 @@ def _gamma_frailty(rng: np.random.Generator, variance: float, n: int) -> Float1D
 
 
 def _baseline_edss(rng: np.random.Generator, n: int, disease: str,
-                   p: DiseaseParameters) -> Float1D:
+                   p: DiseaseParameters, baseline: Baseline | None = None) -> Float1D:
     """Baseline EDSS on the scale's scores within the entry range (truncated normal weights)."""
-    if disease == "PPMS":
+    if baseline is not None:
+        mean, sd, lo, hi = (baseline.edss_mean, baseline.edss_sd, baseline.edss_min,
+                            baseline.edss_max)
+    elif disease == "PPMS":
         mean, sd, lo, hi = (p.edss0_ppms_mean.value, p.edss0_ppms_sd.value,
                             p.edss0_ppms_min.value, p.edss0_ppms_max.value)
     else:
@@ -119,11 +142,12 @@ def _demographics(disease: str) -> Demographics:
     return PPMS_DEMOGRAPHICS if disease == "PPMS" else RMS_DEMOGRAPHICS
 
 
-def _ages(rng: np.random.Generator, n: int, disease: str) -> Float1D:
+def _ages(rng: np.random.Generator, n: int, disease: str,
+          demo: Demographics | None = None) -> Float1D:
     """Ages (years) as :meth:`ocrelisim.Population.sample` draws them (truncated normal)."""
     from .population import _latent_age, _truncated_normal
 
-    demo = _demographics(disease)
+    demo = _demographics(disease) if demo is None else demo
     lo, hi = demo.age_min.value, demo.age_max.value
     mu, sd = _latent_age(demo.age_mean.value, demo.age_sd.value, lo, hi)
     return _truncated_normal(rng, mu, sd, lo, hi, n)
@@ -315,6 +339,8 @@ class Outcomes:
     hpt_event: Bool2D | None = None    # nine-hole peg test worsening, or censoring week
     ccdp_time: Float2D | None = None   # (n, n_confirm) composite confirmed progression: EDSS,
     ccdp_event: Bool2D | None = None   # walk or peg test ≥ composite_worsening, first onset
+    hcdp_time: Float2D | None = None   # (n, n_confirm) composite without the walk: EDSS or
+    hcdp_event: Bool2D | None = None   # peg test ≥ composite_worsening (ORATORIO-HAND)
 
     @property
     def n(self) -> int:
@@ -335,7 +361,8 @@ def _timed_test(rng: np.random.Generator, slope: Float1D, mult: Float2D, visits:
 def simulate_outcomes(rng: np.random.Generator, multipliers: dict[str, Float2D], disease: str,
                       schedule: Schedule, p: DiseaseParameters = DISEASE, *,
                       prior_years: float | None = None, cutoff: int | None = None,
-                      age: Float1D | None = None) -> Outcomes:
+                      age: Float1D | None = None, baseline: Baseline | None = None
+                      ) -> Outcomes:
     """Simulate relapses, lesions, EDSS, the timed walk and the peg test for ``n`` patients.
 
     Parameters
@@ -368,6 +395,9 @@ def simulate_outcomes(rng: np.random.Generator, multipliers: dict[str, Float2D],
         Ages at randomisation (years), e.g. the B-cell bank's patients; default: drawn from
         the disease's Demographics (the draw is made either way, so the generator advances
         alike).
+    baseline : Baseline, optional
+        Baseline EDSS and age draws of a population other than the calibration trial's
+        (same number of draws, so the generator advances alike); default: the disease's.
 
     Notes
     -----
@@ -403,8 +433,8 @@ def simulate_outcomes(rng: np.random.Generator, multipliers: dict[str, Float2D],
 
     # disability: steps of the EDSS scale from PIRA and relapse residues
     residue = rng.binomial(rel, p.p_residual.value) if rms else np.zeros((n, weeks), np.int64)
-    edss0_true = _baseline_edss(rng, n, disease, p)
-    drawn_age = _ages(rng, n, disease)
+    edss0_true = _baseline_edss(rng, n, disease, p, baseline)
+    drawn_age = _ages(rng, n, disease, None if baseline is None else baseline.demographics)
     age0 = drawn_age if age is None else np.asarray(age, dtype=np.float64)
     duration = _durations(rng, n, disease, p)
     fixed = covariate_multiplier(p, disease, age0, duration, v)
@@ -487,6 +517,7 @@ def simulate_outcomes(rng: np.random.Generator, multipliers: dict[str, Float2D],
                       visits, weeks, p.hpt_sd.value)
     hpt_time, hpt_event = np.empty(shape), np.zeros(shape, bool)
     ccdp_time, ccdp_event = np.empty(shape), np.zeros(shape, bool)
+    hcdp_time, hcdp_event = np.empty(shape), np.zeros(shape, bool)
     comp = p.composite_worsening.value
     for c, window in enumerate(schedule.confirm):
         ev, first = confirmed_worsening(peg, seen, p.hpt_worsening.value, window,
@@ -494,10 +525,14 @@ def simulate_outcomes(rng: np.random.Generator, multipliers: dict[str, Float2D],
         hpt_event[:, c] = ev
         hpt_time[:, c] = np.where(ev, visits[first], last_visit)
         onset = np.where(cdp_event[:, c], cdp_first[:, c], visits.size)
-        for series in (walk, peg):
-            ev, first = confirmed_worsening(series, seen, comp, window, schedule.visit_every)
-            onset = np.minimum(onset, np.where(ev, first, visits.size))
-        ccdp_event[:, c] = onset < visits.size
+        ev, first = confirmed_worsening(peg, seen, comp, window, schedule.visit_every)
+        onset = np.minimum(onset, np.where(ev, first, visits.size))
+        hcdp_event[:, c] = onset < visits.size              # EDSS or peg test
+        hcdp_time[:, c] = np.where(hcdp_event[:, c], visits[np.minimum(onset, visits.size - 1)],
+                                   last_visit)
+        ev, first = confirmed_worsening(walk, seen, comp, window, schedule.visit_every)
+        onset = np.minimum(onset, np.where(ev, first, visits.size))
+        ccdp_event[:, c] = onset < visits.size              # EDSS, walk or peg test
         ccdp_time[:, c] = np.where(ccdp_event[:, c], visits[np.minimum(onset, visits.size - 1)],
                                    last_visit)
     prior = gd0 = None
@@ -509,7 +544,8 @@ def simulate_outcomes(rng: np.random.Generator, multipliers: dict[str, Float2D],
                     cdp_event=cdp_event, cdp_pira=cdp_pira, t25_worse=worse,
                     prior_relapses=prior, gd0=gd0, age=age0, duration=duration,
                     t25_change=change, hpt_time=hpt_time, hpt_event=hpt_event,
-                    ccdp_time=ccdp_time, ccdp_event=ccdp_event)
+                    ccdp_time=ccdp_time, ccdp_event=ccdp_event, hcdp_time=hcdp_time,
+                    hcdp_event=hcdp_event)
 
 
 def _join(arrays: list[Any]) -> Any:
@@ -532,7 +568,7 @@ def subset(out: Outcomes, keep: Int1D) -> Outcomes:
     return Outcomes(**fields)
 
 
-__all__ = ["EDSS_SCORES", "MECHANISMS", "Outcomes", "Schedule", "concat",
+__all__ = ["EDSS_SCORES", "MECHANISMS", "Baseline", "Outcomes", "Schedule", "concat",
            "confirmed_progression", "confirmed_worsening", "constant_multipliers",
            "covariate_multiplier", "drug_multipliers", "edss_index", "edss_multiplier",
            "edss_score", "effect_delay", "ifn_rate_ratios", "simulate_outcomes", "subset"]

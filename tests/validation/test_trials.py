@@ -179,6 +179,89 @@ def test_oratorio_peg_test_24_week(oratorio: pd.DataFrame) -> None:
     assert row["estimate"] == pytest.approx(0.607, abs=0.08)
 
 
+@pytest.fixture(scope="module")
+def oratorio_hand_result() -> trials.TrialResult:
+    return trials.run_trial(trials.preset("oratorio-hand"), 24, SEED, bank_size=BANK, workers=1)
+
+
+@pytest.fixture(scope="module")
+def oratorio_hand(oratorio_hand_result: trials.TrialResult) -> pd.DataFrame:
+    return oratorio_hand_result.summary().set_index("endpoint")
+
+
+@pytest.mark.prediction
+def test_oratorio_hand_composite_hazard_ratio(oratorio_hand: pd.DataFrame) -> None:
+    """ORATORIO-HAND (held out): 12-week composite confirmed progression, EDSS or 9HPT ≥ 20%.
+
+    Source: [T1] (neurotrials.ai summary of Giovannoni 2026, Lancet 407:2195-207), [T2]
+    (ECTRIMS 2025 report: the 20% threshold, medians of age and EDSS); ``trials.TRIAL_SOURCES``.
+    Published: HR 0.70 (95% CI 0.57-0.86), p = 0.0007; 505 ocrelizumab vs 508 placebo,
+    ages 18-65, EDSS 3.0-8.0, up to 144 weeks.
+    Tolerance: median replicate HR inside the published 95% CI; published HR inside the
+    replicates' 2.5-97.5% range (24 replicates of the full-size preset).
+    Fits: none (a prediction; the model extrapolates ``edss_beta`` to EDSS 8.0 and age to 65).
+    """
+    _within_published(oratorio_hand.loc["HCDP12"], trials.PUBLISHED["oratoriohand"]["HCDP12"])
+
+
+@pytest.mark.prediction
+@pytest.mark.xfail(strict=True, reason=(
+    "the model's event shares run high (composite 43.7% vs 56.1%, EDSS 28.4% vs 35.6% against "
+    "32.7% vs 40.4% and 23.0% vs 30.8%): the 9HPT placebo drift hpt_slope and noise hpt_sd are "
+    "assumptions fitted to no share, the timed tests' drift does not fall with EDSS as the EDSS "
+    "hazard does, and the EDSS law is extrapolated to 8.0"))
+@pytest.mark.parametrize("endpoint", ["HCDP12", "CDP12"])
+def test_oratorio_hand_event_shares(oratorio_hand: pd.DataFrame, endpoint: str) -> None:
+    """ORATORIO-HAND (held out): shares of patients with a 12-week confirmed event by arm.
+
+    Source: [T2]
+    Published: composite (EDSS or 9HPT ≥ 20%) 32.7% vs 40.4%; EDSS 23.0% vs 30.8%.
+    Tolerance: each arm's share (mean over replicates) within the binomial 95% half-width of
+    the published share (n = 505 and 508: about 4 points).
+    Fits: none.
+    """
+    pub = trials.PUBLISHED["oratoriohand"][endpoint]
+    row = oratorio_hand.loc[endpoint]
+    assert row["treated"] == pytest.approx(pub["treated"], abs=_binomial_95(pub["treated"], 505))
+    assert row["reference"] == pytest.approx(pub["control"],
+                                              abs=_binomial_95(pub["control"], 508))
+
+
+def test_oratorio_hand_design_widens_the_population(
+        oratorio_hand_result: trials.TrialResult) -> None:
+    """The ORATORIO-HAND preset draws its own population (ORATORIO's is 18-55 y, EDSS
+    3.0-6.5): baseline EDSS up to 8.0 around the published median 6.0, ages up to 65 around
+    48 (T2 in trials.TRIAL_SOURCES); 505 : 508 patients, fixed 144 weeks; the composite without
+    the walk is within the composite with it (same EDSS and peg-test events)."""
+    d = oratorio_hand_result.design
+    assert d.arm_sizes() == (505, 508) and d.weeks == 144 and d.events_target is None
+    assert d.edss_range == (3.0, 8.0) and d.age_range == (18.0, 65.0)
+    out, _ = oratorio_hand_result.example(0)
+    assert out.edss0.min() >= 3.0 - 1e-9 and out.edss0.max() <= 8.0 + 1e-9
+    assert (out.edss0 > 6.5).mean() > 0.15 and np.median(out.edss0) == pytest.approx(6.0, abs=0.5)
+    assert out.age is not None and out.age.max() <= 65.0 and (out.age > 55.0).mean() > 0.05
+    assert np.median(out.age) == pytest.approx(48.0, abs=2.0)
+    assert out.hcdp_event is not None and out.ccdp_event is not None
+    assert out.hcdp_time is not None and out.ccdp_time is not None
+    h, c = out.hcdp_event[:, 0], out.ccdp_event[:, 0]
+    assert np.all(c[h]) and np.all(out.ccdp_time[h, 0] <= out.hcdp_time[h, 0])
+    assert np.all(h[out.cdp_event[:, 0]])                    # every EDSS event counts
+    # the calibration population is unchanged: ORATORIO still draws 3.0-6.5 and 18-55
+    assert trials.preset("oratorio").population_baseline() is None
+
+
+@pytest.mark.parametrize(("baseline", "message"), [
+    ({"edss_top": 8.0}, "unknown baseline keys"),
+    ({"edss_max": 8.2}, "steps of 0.5"),
+    ({"edss_mean": 9.0}, "edss_mean = 9"),
+    ({"age_max": 90.0}, "age_max 90"),
+    ({"age_sd": "wide"}, "age_sd = 'wide' must be a finite number"),
+])
+def test_bad_baselines_are_refused(baseline: dict[str, object], message: str) -> None:
+    with pytest.raises(DesignError, match=message):
+        trials.preset("oratorio").with_(baseline=baseline)
+
+
 def test_oratorio_design_is_event_driven(oratorio_result: trials.TrialResult) -> None:
     d = oratorio_result.design
     assert (d.events_target, d.min_weeks, d.walk_week) == (trials.ORATORIO_EVENTS, 120, 120)

@@ -82,6 +82,10 @@ def enrolment_table(design: TrialDesign) -> pd.DataFrame:
                   f"{design.prior_years} year(s)"),
                  ("Gd+ lesions at baseline", "any" if design.gd_baseline is None
                   else ">= 1" if design.gd_baseline else "none")]
+    if design.baseline is not None:
+        rows.append(("Population drawn (design baseline)",
+                     ", ".join(f"{k} {v:g}" for k, v in design.baseline.items())
+                     + " (outside the calibration population: extrapolated)"))
     rows.append(("Follow-up", follow_up_text(design)))
     return pd.DataFrame(rows, columns=["Criterion", "Value"])
 
@@ -187,13 +191,15 @@ def _point(panel: str, series: str, x: float, y: float) -> pd.DataFrame:
 
 
 _KM_TITLES = {"CDP": "confirmed progression (EDSS)", "NHPT": "confirmed peg-test worsening",
-              "CCDP": "composite confirmed progression", "PIRA": "PIRA"}
+              "CCDP": "composite confirmed progression",
+              "HCDP": "composite progression (EDSS or peg test)", "PIRA": "PIRA"}
 
 
 def _km_panels(design: TrialDesign) -> list[str]:
     """Time-to-event endpoints drawn as Kaplan-Meier panels (EDSS CDP windows first)."""
     cdp = [f"CDP{w}" for w in design.confirm if f"CDP{w}" in design.endpoints] or ["CDP12"]
-    return cdp + [e for e in design.endpoints if e.startswith(("NHPT", "CCDP", "PIRA"))]
+    return cdp + [e for e in design.endpoints
+                  if e.startswith(("NHPT", "CCDP", "HCDP", "PIRA"))]
 
 
 def plot_trial(result: TrialResult) -> Figure:
@@ -223,7 +229,8 @@ def plot_trial(result: TrialResult) -> Figure:
     frames: list[pd.DataFrame] = []
     layout: dict[str, Any] = {}
     series = {"CDP": (out.cdp_time, out.cdp_event), "PIRA": (out.cdp_time, out.cdp_pira),
-              "NHPT": (out.hpt_time, out.hpt_event), "CCDP": (out.ccdp_time, out.ccdp_event)}
+              "NHPT": (out.hpt_time, out.hpt_event), "CCDP": (out.ccdp_time, out.ccdp_event),
+              "HCDP": (out.hcdp_time, out.hcdp_event)}
     for ax, panel in zip(axes, panels, strict=False):
         kind = panel.rstrip("0123456789")
         w = int(panel[len(kind):])

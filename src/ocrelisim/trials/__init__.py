@@ -1,4 +1,5 @@
-"""Virtual trials: designs, presets (OPERA I/II, ORATORIO), replicates, analyses and power.
+"""Virtual trials: designs, presets (OPERA I/II, ORATORIO, ORATORIO-HAND), replicates, analyses
+and power.
 
 >>> from ocrelisim import trials
 >>> design = trials.preset("opera1")
@@ -16,6 +17,7 @@ from ._design import ORATORIO_EVENTS as ORATORIO_EVENTS
 from ._design import PRESET_NAMES as PRESET_NAMES
 from ._design import PUBLISHED as PUBLISHED
 from ._design import TREATMENTS as TREATMENTS
+from ._design import TRIAL_SOURCES as TRIAL_SOURCES
 from ._design import Arm as Arm
 from ._design import TrialDesign as TrialDesign
 from ._design import preset as preset
@@ -35,6 +37,7 @@ __all__ = [
     "PRESET_NAMES",
     "PUBLISHED",
     "TREATMENTS",
+    "TRIAL_SOURCES",
     "Arm",
     "PatientBank",
     "TrialDesign",

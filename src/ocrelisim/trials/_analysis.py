@@ -6,8 +6,8 @@
   of patients with a confirmed event per arm. PIRA12: the same for 12-week confirmed
   progression without a relapse from 12 weeks before onset to confirmation (progression with
   relapse activity is censored at its onset).
-- Nine-hole peg test (NHPT12/24) and composite confirmed progression (CCDP12/24): Cox
-  regression as for CDP.
+- Nine-hole peg test (NHPT12/24), composite confirmed progression (CCDP12/24) and the
+  composite without the walk (HCDP12/24, ORATORIO-HAND's): Cox regression as for CDP.
 - Timed 25-foot walk (T25FW): mean percentage change in walk time from baseline per arm and
   the ratio of the two means (delta-method interval on the log ratio, Wald p), as ORATORIO
   reported it (38.9% vs 55.1% [S13]).
@@ -167,12 +167,13 @@ def analyse(out: Outcomes, arm: np.ndarray, control: int, endpoints: tuple[str, 
                 ex = years[pair] if e == "ARR" else out.scans[pair].astype(float)
                 fit = negbin(counts, ex, t)
                 values = (_rate(counts[t], ex[t]), _rate(counts[~t], ex[~t]))
-            elif e.startswith(("CDP", "PIRA", "NHPT", "CCDP")):
+            elif e.startswith(("CDP", "PIRA", "NHPT", "CCDP", "HCDP")):
                 c = confirm.index(int(e.lstrip("CDPIRANHT")))
                 times, events = {"CDP": (out.cdp_time, out.cdp_event),
                                  "PIRA": (out.cdp_time, out.cdp_pira),
                                  "NHPT": (out.hpt_time, out.hpt_event),
-                                 "CCDP": (out.ccdp_time, out.ccdp_event)}[e.rstrip("0123456789")]
+                                 "CCDP": (out.ccdp_time, out.ccdp_event),
+                                 "HCDP": (out.hcdp_time, out.hcdp_event)}[e.rstrip("0123456789")]
                 if times is None or events is None:
                     raise ValueError(f"outcomes lack the {e} process")
                 tm, ev = times[pair, c], events[pair, c]

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any, Self
 
 from ..errors import DesignError, RegimenError
-from ..outcomes import EDSS_MAX, MECHANISMS, Schedule
-from ..parameters import DiseaseParameters
+from ..outcomes import EDSS_MAX, MECHANISMS, Baseline, Schedule
+from ..parameters import DEMOGRAPHICS, DISEASE, DiseaseParameters, Parameter
 from ..population import DISEASES
 from ..regimens import PRESETS, GuidedRule, Regimen
 
@@ -38,6 +38,11 @@ ENDPOINTS = {
                "≥20% (thresholds are conventions)", "PPMS", "hazard ratio, Cox regression"),
     "CCDP24": ("24-week composite confirmed progression: EDSS, timed walk ≥20% or peg test "
                "≥20% (thresholds are conventions)", "PPMS", "hazard ratio, Cox regression"),
+    "HCDP12": ("12-week composite confirmed progression without the walk: EDSS or peg test "
+               "≥20% (ORATORIO-HAND's primary endpoint; the threshold is a convention)", "PPMS",
+               "hazard ratio, Cox regression"),
+    "HCDP24": ("24-week composite confirmed progression without the walk: EDSS or peg test "
+               "≥20% (the threshold is a convention)", "PPMS", "hazard ratio, Cox regression"),
     "NEDA": ("no evidence of disease activity (no relapse, 12-week CDP, Gd+ or new/enlarging "
              "T2 lesion)", "RMS", "risk ratio"),
 }
@@ -173,6 +178,21 @@ def _whole(name: str, value: object, lo: int) -> int:
     return value
 
 
+BASELINE_KEYS = ("edss_mean", "edss_sd", "edss_min", "edss_max", "age_mean", "age_sd",
+                 "age_min", "age_max")
+"""Keys of a design's ``baseline`` (population draws other than the calibration trial's)."""
+
+
+def _baseline_defaults(disease: str) -> dict[str, float]:
+    """The disease's own baseline draws (ORATORIO for PPMS, OPERA for RMS)."""
+    p, demo = DISEASE, DEMOGRAPHICS[disease]
+    edss = (p.edss0_ppms_mean, p.edss0_ppms_sd, p.edss0_ppms_min, p.edss0_ppms_max) \
+        if disease == "PPMS" else (p.edss0_rms_mean, p.edss0_rms_sd, p.edss0_rms_min,
+                                   p.edss0_rms_max)
+    values = (*edss, demo.age_mean, demo.age_sd, demo.age_min, demo.age_max)
+    return {k: float(v.value) for k, v in zip(BASELINE_KEYS, values, strict=True)}
+
+
 @dataclass(frozen=True, slots=True)
 class TrialDesign:
     """A virtual parallel-group trial.
@@ -246,6 +266,15 @@ class TrialDesign:
         earliest analysis week (ORATORIO: 120 [S13]); default: the end of each replicate's
         analysed follow-up. A visit week (a multiple of ``visit_every``): the endpoint reads
         the walk visit series, the walks the composite endpoints use.
+    baseline : mapping, optional
+        PPMS or RMS population whose baseline draws differ from the calibration trial's, keys
+        of :data:`BASELINE_KEYS` (missing keys: the disease's defaults): ``edss_mean``,
+        ``edss_sd`` (truncated-normal weights on the scale's scores), ``edss_min``,
+        ``edss_max`` (the range drawn), ``age_mean``, ``age_sd``, ``age_min``, ``age_max``
+        (years). Entry criteria only narrow a population; this widens or shifts it (e.g. a
+        trial of older, more disabled patients). The progression laws' references stay the
+        calibration population's, so patients outside it are an extrapolation of
+        ``edss_beta`` and ``age_beta``.
 
     Notes
     -----
@@ -281,6 +310,7 @@ class TrialDesign:
     events_target: int | None = None
     min_weeks: int | None = None
     walk_week: int | None = None
+    baseline: Mapping[str, float] | None = None
 
     def __post_init__(self) -> None:
         if self.disease not in DISEASES:
@@ -345,6 +375,7 @@ class TrialDesign:
                                   f"with 0 < low < high")
             object.__setattr__(self, "weight_range", (float(lo_hi[0]), float(lo_hi[1])))
         self._check_enrolment()
+        self._check_baseline()
         self._check_events()
         if self.walk_week is not None:
             _whole("walk_week", self.walk_week, 1)
@@ -429,6 +460,55 @@ class TrialDesign:
                 raise DesignError(f"gd_baseline: Gd+ lesions are modelled for RMS only; this "
                                   f"design is {self.disease}; remove gd_baseline")
 
+    def _check_baseline(self) -> None:
+        if self.baseline is None:
+            return
+        if not isinstance(self.baseline, Mapping):
+            raise DesignError(f"baseline = {self.baseline!r} must be a mapping such as "
+                              f"{{edss_mean: 6.0, edss_max: 8.0, age_max: 65}}")
+        bad = sorted(set(self.baseline) - set(BASELINE_KEYS))
+        if bad:
+            raise DesignError(f"unknown baseline keys {bad}; use {', '.join(BASELINE_KEYS)}")
+        for k, v in self.baseline.items():
+            if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+                raise DesignError(f"baseline {k} = {v!r} must be a finite number")
+        object.__setattr__(self, "baseline", {k: float(v) for k, v in self.baseline.items()})
+        b = {**_baseline_defaults(self.disease), **self.baseline}
+        if not 0.0 <= b["edss_min"] <= b["edss_max"] <= EDSS_MAX or not all(
+                (2 * b[k]).is_integer() for k in ("edss_min", "edss_max")):
+            raise DesignError(f"baseline edss_min = {b['edss_min']:g}, edss_max = "
+                              f"{b['edss_max']:g} must be EDSS scores (steps of 0.5) with 0 <= "
+                              f"edss_min <= edss_max <= {EDSS_MAX:g}")
+        if not (0.0 < b["edss_sd"] <= 5.0 and b["edss_min"] <= b["edss_mean"] <= b["edss_max"]):
+            raise DesignError(f"baseline edss_mean = {b['edss_mean']:g} must lie in [edss_min, "
+                              f"edss_max] and edss_sd = {b['edss_sd']:g} in (0, 5]")
+        if not 18.0 <= b["age_min"] < b["age_max"] <= 80.0 or not \
+                b["age_min"] < b["age_mean"] < b["age_max"] or not 1.0 <= b["age_sd"] <= 30.0:
+            raise DesignError(f"baseline ages (age_mean {b['age_mean']:g}, age_sd "
+                              f"{b['age_sd']:g}, age_min {b['age_min']:g}, age_max "
+                              f"{b['age_max']:g}) must satisfy 18 <= age_min < age_mean < "
+                              f"age_max <= 80 and 1 <= age_sd <= 30 years")
+        try:
+            self.population_baseline()
+        except ValueError as err:  # the demographics' own checks (a truncated mean)
+            raise DesignError(f"baseline: {err}") from None
+
+    def population_baseline(self) -> Baseline | None:
+        """The baseline draws of :attr:`baseline` (None: the disease's own population)."""
+        if self.baseline is None:
+            return None
+        b = {**_baseline_defaults(self.disease), **self.baseline}
+        demo = DEMOGRAPHICS[self.disease]
+        src = f"design {self.name!r} baseline"
+
+        def par(key: str, template: Parameter) -> Parameter:
+            return Parameter(b[key], template.unit, template.bounds, src, assumption=True)
+
+        ages = replace(demo, age_mean=par("age_mean", demo.age_mean),
+                       age_sd=par("age_sd", demo.age_sd), age_min=par("age_min", demo.age_min),
+                       age_max=par("age_max", demo.age_max))
+        return Baseline(b["edss_mean"], b["edss_sd"], b["edss_min"], b["edss_max"], ages)
+
     @property
     def screened(self) -> bool:
         """Whether the design has enrolment criteria applied per replicate (age, EDSS,
@@ -501,7 +581,8 @@ class TrialDesign:
         allowed = {"name", "disease", "arms", "allocation", "n", "weeks", "endpoints", "control",
                    "visit_every", "mri_weeks", "alpha", "weight_range", "dropout", "preset",
                    "age_range", "edss_range", "prior_relapses", "prior_years", "gd_baseline",
-                   "disease_duration", "events_target", "min_weeks", "walk_week"}
+                   "disease_duration", "events_target", "min_weeks", "walk_week",
+                   "baseline"}
         bad = sorted(set(spec) - allowed)
         if bad:
             raise DesignError(f"unknown design keys {bad}; allowed: {sorted(allowed)}")
@@ -568,6 +649,41 @@ ORATORIO_MAX_WEEKS = 168
 only 'at least 120 weeks and until the prespecified number of events' [S13] (assumption)."""
 _ORATORIO_REGIMEN = "300 mg IV q24w x6; 300 mg IV q24w x6 from d14"
 
+ORATORIO_HAND_WEEKS = 144
+"""ORATORIO-HAND's follow-up (weeks): "for up to 144 weeks" [T1]; median treatment duration 144
+weeks [T2]. The trial could stop earlier at >= 340 progression events [T2]; its 370 composite
+events (32.7% of 505 + 40.4% of 508, derived) exceed that, and the model counts 12-week EDSS
+events for event-driven designs, so the preset is fixed follow-up (simplification)."""
+
+TRIAL_SOURCES: dict[str, dict[str, str]] = {
+    "T1": {
+        "citation": "Giovannoni G et al. Efficacy and safety of ocrelizumab in primary "
+                    "progressive multiple sclerosis, including older patients and those with "
+                    "more advanced disease (ORATORIO-HAND). Lancet 2026; 407: 2195-207; "
+                    "NCT04035005",
+        "url": "https://neurotrials.ai/trials/immunology/oratorio-hand/",
+        "gives": "adults 18-65 years, PPMS, EDSS 3.0-8.0, disease duration < 20 y (EDSS "
+                 "7.0-8.0), < 15 y (5.5-6.5), < 10 y (<= 5.0), 9HPT > 25 s (mean of two "
+                 "hands); ocrelizumab 600 mg IV every 24 weeks (first dose two 300 mg 14 days "
+                 "apart) for up to 144 weeks (n=505) vs placebo (n=508); 12-week composite "
+                 "confirmed progression (9HPT or EDSS) HR 0.70 (95% CI 0.57-0.86), p=0.0007",
+    },
+    "T2": {
+        "citation": "ECTRIMS 2025 conference report of ORATORIO-HAND (G Giovannoni)",
+        "url": "https://conferences.medicom-publishers.com/specialisation/neurology/"
+               "ectrims-2025/ocrelizumab-delays-disability-progression-in-older-patients-"
+               "with-ppms/",
+        "gives": "1:1, every 6 months for 144 weeks or until >= 340 progression events; "
+                 "primary endpoint 12-week CDP on a 20% worsening of the 9HPT or on the EDSS; "
+                 "median age 48 (18-66) vs 47 (22-66) years, median EDSS 6.0 (3.0-8.0) vs 6.0 "
+                 "(2.5-8.0); composite events 32.7% vs 40.4% (HR 0.70, 0.57-0.86); 9HPT "
+                 "16.7% vs 24.9%; EDSS 23.0% vs 30.8%; median treatment 144 weeks",
+    },
+}
+"""The trial presets' own sources beyond the dossier (keys ``[T1]``, ``[T2]``, ...): what
+each text says, read with the project's search tools (2026-11-30). No fit uses them: they
+are predictions (ORATORIO-HAND)."""
+
 _OPERA_INFECTIONS = {
     "ocrelizumab": {"share_with_infection": 0.58, "share_with_serious": 0.013,
                     "source": "[S76] >= 1 infection, [S12] serious; OPERA I and II, 96 weeks"},
@@ -627,6 +743,14 @@ PUBLISHED: dict[str, dict[str, dict[str, Any]]] = {
             "placebo": {"source": "not in the dossier"},
         },
     },
+    "oratoriohand": {
+        "HCDP12": {"treated": 0.327, "control": 0.404, "estimate": 0.70, "lower": 0.57,
+                   "upper": 0.86, "source": "[T1][T2]",
+                   "note": "primary: 12-week composite confirmed progression, EDSS or 9HPT "
+                           "≥20%; a prediction (no fit uses it)"},
+        "CDP12": {"treated": 0.230, "control": 0.308, "source": "[T2]",
+                  "note": "EDSS component of the composite (RRR 33%, P=0.0013; no HR quoted)"},
+    },
 }
 """Published results by preset and endpoint: shares or rates by arm, effect estimate (rate,
 hazard or risk ratio, ocrelizumab vs control) and confidence limits where the dossier has them.
@@ -645,9 +769,17 @@ def _opera(key: str, title: str, n: int, endpoints: tuple[str, ...]) -> TrialDes
         published=PUBLISHED[key])
 
 
+ORATORIO_HAND_BASELINE = {"edss_mean": 6.0, "edss_sd": 1.2, "edss_min": 3.0, "edss_max": 8.0,
+                          "age_mean": 48.0, "age_sd": 7.9, "age_min": 18.0, "age_max": 65.0}
+"""ORATORIO-HAND's baseline draws: EDSS 3.0-8.0 and ages 18-65 (entry [T1]); centres at the
+published medians, EDSS 6.0 and age 48 (ocrelizumab arm) [T2]; the SDs are ORATORIO's (1.2,
+7.9 [S14]): assumptions (not published)."""
+
+
 def preset(name: str) -> TrialDesign:
     """A trial preset: ``opera1``, ``opera2`` (821 and 835 patients [S12]), ``opera`` (the two
-    pooled, 1,656, as for the pooled disability analysis [S12]) or ``oratorio`` (732, 2:1,
+    pooled, 1,656, as for the pooled disability analysis [S12]), ``oratorio-hand``
+    (:func:`oratorio_hand`, a held-out prediction) or ``oratorio`` (732, 2:1,
     entry 18-55 years and EDSS 3.0-6.5, event-driven: analysed when
     :data:`ORATORIO_EVENTS` 12-week CDP events are confirmed, no earlier than week 120
     [S13][S14]). The model's PPMS population is ORATORIO's enrolled one (baseline EDSS
@@ -673,8 +805,34 @@ def preset(name: str) -> TrialDesign:
             mri_weeks=(), published=PUBLISHED["oratorio"], age_range=(18.0, 55.0),
             edss_range=(3.0, 6.5), events_target=ORATORIO_EVENTS, min_weeks=120,
             walk_week=120)
-    raise DesignError(f"unknown trial preset {name!r}; use opera, opera1, opera2 or oratorio, "
-                      f"or a design YAML file")
+    if key == "oratoriohand":
+        return oratorio_hand()
+    raise DesignError(f"unknown trial preset {name!r}; use {', '.join(PRESET_NAMES)}, or a "
+                      f"design YAML file")
 
 
-PRESET_NAMES = ("opera", "opera1", "opera2", "oratorio")
+def oratorio_hand() -> TrialDesign:
+    """ORATORIO-HAND-like design [T1][T2]: PPMS, label ocrelizumab IV (300 mg d0, d14, then
+    600 mg every 24 weeks) vs placebo, 505 : 508 patients, 144 weeks fixed follow-up
+    (:data:`ORATORIO_HAND_WEEKS`), visits every 12 weeks (assumption), primary endpoint HCDP12
+    (EDSS or 9HPT >= 20%, 12-week confirmed).
+
+    Entry: ages 18-65, EDSS 3.0-8.0, with the population widened to them
+    (:data:`ORATORIO_HAND_BASELINE`: the model's PPMS population is ORATORIO's, 18-55 and
+    3.0-6.5). Simplifications: the EDSS-dependent duration limits (< 10 y at EDSS <= 5.0, < 15 y
+    at 5.5-6.5, < 20 y at 7.0-8.0) are entered as one range, 0-20 years (with
+    ``duration_beta`` 0, the default, duration does not change progression); the 9HPT entry
+    rule (> 25 s) and the IgG index / oligoclonal band rule are not modelled (the model has no
+    baseline 9HPT time or CSF); durations are ORATORIO's (6.7 (4.0) y [S14]). The model
+    extrapolates its EDSS law (``edss_beta``, calibrated on ORATORIO's 3.0-6.5) to 8.0 and
+    age to 65 (``age_beta`` 0, an assumption). A prediction: no fit uses it."""
+    return TrialDesign(
+        name="ORATORIO-HAND", disease="PPMS",
+        arms=(Arm("ocrelizumab", "ocrelizumab", _IV), Arm("placebo", "placebo")),
+        allocation=(505, 508), n=1013, weeks=ORATORIO_HAND_WEEKS,
+        endpoints=("HCDP12", "CDP12"), mri_weeks=(), published=PUBLISHED["oratoriohand"],
+        age_range=(18.0, 65.0), edss_range=(3.0, 8.0), disease_duration=(0.0, 20.0),
+        baseline=dict(ORATORIO_HAND_BASELINE))
+
+
+PRESET_NAMES = ("opera", "opera1", "opera2", "oratorio", "oratorio-hand")

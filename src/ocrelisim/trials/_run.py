@@ -87,13 +87,16 @@ _MAX_DRAWS = 64  # a weight band may keep 1/64 of the sampled population at leas
 
 
 def bank_population(design: TrialDesign, size: int, seed: int) -> Population:
-    """``size`` patients of the design's disease, within its weight band and age range if it
-    has them (rejection sampling: the first eligible patients of a larger sample)."""
+    """``size`` patients of the design's disease (its ``baseline`` ages if it has one), within
+    its weight band and age range if it has them (rejection sampling: the first eligible
+    patients of a larger sample)."""
+    base = design.population_baseline()
+    demo = None if base is None else base.demographics
     if design.weight_range is None and design.age_range is None:
-        return Population.sample(size, design.disease, seed=seed)
+        return Population.sample(size, design.disease, seed=seed, demographics=demo)
     draws = 2 * size
     while True:
-        pop = Population.sample(draws, design.disease, seed=seed)
+        pop = Population.sample(draws, design.disease, seed=seed, demographics=demo)
         ok = np.ones(draws, dtype=bool)
         if design.weight_range is not None:
             lo, hi = design.weight_range
@@ -239,7 +242,8 @@ def _draw_arms(design: TrialDesign, bank: PatientBank, seed: int, replicate: int
         else:
             mult, pick = _arm_multipliers(design, bank, i, n, rng, params)
             part = simulate_outcomes(rng, mult, design.disease, design.schedule, params,
-                                     cutoff=cutoff, age=_bank_age(bank, pick))
+                                     cutoff=cutoff, age=_bank_age(bank, pick),
+                                     baseline=design.population_baseline())
         parts.append(part)
         picks.append(pick)
     return rng, parts, picks
@@ -302,7 +306,8 @@ def _enrol(design: TrialDesign, bank: PatientBank, arm_index: int, n: int,
         size = 2 * n
         mult, pick = _arm_multipliers(design, bank, arm_index, size, rng, params)
         out = simulate_outcomes(rng, mult, design.disease, design.schedule, params,
-                                prior_years=prior, cutoff=cutoff, age=_bank_age(bank, pick))
+                                prior_years=prior, cutoff=cutoff, age=_bank_age(bank, pick),
+                                baseline=design.population_baseline())
         keep = np.flatnonzero(_eligible(design, out))[: n - got]
         kept.append(subset(out, keep))
         if pick is not None:
