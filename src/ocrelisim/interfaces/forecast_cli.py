@@ -79,7 +79,7 @@ def forecast_cmd(
     horizon: Annotated[str, typer.Option(
         help="How far after each patient's last dose to forecast (e.g. 2y, 18m).")] = "2y",
     samples: Annotated[int, typer.Option(
-        help="0: posterior mode + Laplace approximation; N > 0: N posterior draws (emcee, "
+        help="0: posterior mode + Laplace approximation; N >= 50: N posterior draws (emcee, "
              "slower).")] = 0,
     seed: Annotated[int, typer.Option(help="Seed of the draws (results repeat).")] = 0,
     workers: Annotated[int | None, typer.Option(

@@ -40,7 +40,7 @@ def forecast_patients(source: str | os.PathLike[str] | pd.DataFrame | Sequence[P
     horizon : float
         Days after each patient's last dose to forecast (default 730).
     samples : int
-        0: posterior mode and Laplace approximation; > 0: that many posterior draws (emcee).
+        0: posterior mode and Laplace approximation; >= 50: that many posterior draws (emcee).
     seed : int
         Seed of the draws.
     workers : int, optional
