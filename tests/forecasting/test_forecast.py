@@ -148,7 +148,7 @@ def test_next_dose_is_the_first_check_with_return_more_likely_than_not(
     k = int(np.flatnonzero(checks == fc.next_dose_day)[0])
     assert p_at[fc.next_dose_day] >= 0.5
     assert k == 0 or p_at[checks[k - 1]] < 0.5
-    assert fc.label_next_dose_day == LAST + 168.0  # 24 weeks after the last course [S3]
+    assert fc.label_next_dose_day == LAST + 182.625  # 6 mean months after the last course [S3]
 
 
 def test_one_late_count_above_the_threshold_means_returned() -> None:
@@ -187,7 +187,7 @@ def test_sc_only_history() -> None:
     sc = oc.Regimen.parse("920 mg SC d0; 920 mg SC d168")
     fc = forecast(_record(_obs([300.0], [0.5]), regimen=sc), seed=7)
     assert fc.return_day.median is not None and fc.return_day.median > 300.0
-    assert fc.label_next_dose_day == 168.0 + 168.0
+    assert fc.label_next_dose_day == 168.0 + 6 * 30.4375
     assert "KA" not in set(fc.estimates["param"])
     pk = replace(PK, omega_ka=replace(PK.omega_ka, value=0.3))
     assert eta_spec(sc, pk).names[:4] == ("CLINF", "CLT", "V1", "KA")
@@ -233,7 +233,7 @@ def test_dates_and_label_on_the_calendar() -> None:
 def test_course_start_joins_the_split_starting_dose() -> None:
     assert course_start_day(oc.Regimen.parse("300 mg IV d0, d14")) == 0.0
     rec = _record(_obs([], []), regimen=oc.Regimen.parse("300 mg IV d0, d14"))
-    assert label_day(rec) == 168.0  # first 600 mg 24 weeks after the first infusion [S3]
+    assert label_day(rec) == 182.625  # first 600 mg 6 months after the first infusion [S3]
     assert course_start_day(REG) == 168.0
 
 

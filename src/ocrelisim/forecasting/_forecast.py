@@ -22,10 +22,12 @@ Definitions (all days since the patient's first dose):
   a check interval. The label minimum of 5 months between doses is never undercut. No
   published rule for ocrelizumab gives the threshold or the probability (facts §2.3); they
   are options.
-* **label date**: the start of the last course + 24 weeks (``MAINTENANCE_INTERVAL``), or
-  6 calendar months with dates (:func:`~ocrelisim.regimens._calendar.next_maintenance_dose`)
-  [S3][S4]; doses at most 21 days apart form one course (the split 300 mg starting dose, two
-  weeks apart [S3]).
+* **label date**: the start of the last course + 6 months [S3][S4]: 6 calendar months with
+  dates (:func:`~ocrelisim.regimens._calendar.next_maintenance_dose`), else 6 mean calendar
+  months (:data:`LABEL_INTERVAL`, 182.6 days), so that a record given in days and the same
+  record given in dates differ by at most a few days (the trials' 24 weeks,
+  ``MAINTENANCE_INTERVAL``, would put the days answer two weeks earlier); doses at most 21 days
+  apart form one course (the split 300 mg starting dose, two weeks apart [S3]).
 """
 
 from __future__ import annotations
@@ -47,10 +49,11 @@ import pandas as pd
 from .._types import Float1D, Float2D
 from ..engine import SolverOptions
 from ..errors import InvalidInputError
-from ..parameters import MAINTENANCE_INTERVAL, MIN_INTERVAL_600
+from ..parameters import MIN_INTERVAL_600
 from ..regimens import Regimen
 from ..regimens._calendar import earliest_next_dose, next_maintenance_dose
 from ..simulate import DEFAULT_OPTIONS
+from ..units import DAYS_PER_MONTH
 from . import _estimate
 from ._problem import Problem, eta_spec
 from ._types import (
@@ -66,6 +69,9 @@ DEFAULT_DRAWS = 500
 MIN_DRAWS = 50
 """Fewest draws (``draws``, or ``samples`` when > 0) behind a 90% interval: with fewer, its
 5% and 95% quantiles rest on one or two draws each (and a covariance of one draw is undefined)."""
+LABEL_INTERVAL = 6.0 * DAYS_PER_MONTH
+"""The label's interval from the start of one course to the next, 600 mg every 6 months
+[S3][S4], in days for records without dates (6 mean calendar months, 182.6 days)."""
 COURSE_GAP = 21.0
 """Doses at most this many days apart form one course (the split starting dose is given two
 weeks apart [S3]; 21 days is our margin, an assumption)."""
@@ -286,7 +292,7 @@ def label_day(record: PatientRecord) -> float:
     """The label's next maintenance dose (see the module docstring), day."""
     start = course_start_day(record.regimen)
     if record.first_dose_date is None:
-        return start + MAINTENANCE_INTERVAL.value
+        return start + LABEL_INTERVAL
     return _date_day(record, next_maintenance_dose(_day_date(record, start)))
 
 
