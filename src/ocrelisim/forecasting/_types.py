@@ -106,8 +106,8 @@ class Forecast:
         Recommended next dose day under the B-cell-guided rule (days since the first dose);
         None when no check within the horizon reaches the rule's probability.
     label_next_dose_day : float
-        Label next dose day: the start of the last course + 24 weeks (6 calendar months
-        when the record has dates) [S3].
+        Label next dose day: the start of the last course + 6 months (6 calendar months
+        when the record has dates, else 182.6 days) [S3].
     p_return_by_horizon : float
         Posterior probability of CD19 >= threshold by the horizon.
     p_above : pandas.DataFrame
