@@ -8,7 +8,7 @@ from typing import Any
 
 import griffe
 
-SOURCE_KEY = re.compile(r"(?<!\\)\[(S\d+[a-z]?)\]")
+SOURCE_KEY = re.compile(r"(?<!\\)\[([ST]\d+[a-z]?)\]")
 
 
 class EscapeSourceKeys(griffe.Extension):

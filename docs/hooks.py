@@ -15,7 +15,7 @@ from typing import Any
 
 MARKER = "<!-- parameter-tables -->"
 DISCLAIMER_MARKER = "<!-- disclaimer -->"
-SOURCE_KEY = re.compile(r"\[(S\d+[a-z]?)\]")  # [S12]: a dossier key, not a Markdown link
+SOURCE_KEY = re.compile(r"\[([ST]\d+[a-z]?)\]")  # [S12] dossier, [T1] trial source: not links
 MODULES = ("ocrelisim.parameters", "ocrelisim.safety.parameters", "ocrelisim.regimens._doses")
 
 # Variability that is not an ``omega_<name>`` field of the same spec: parameter -> the field
