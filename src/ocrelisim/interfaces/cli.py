@@ -409,12 +409,12 @@ def _run_trial(spec: str, replicates: int, seed: int, scheduler: str | None,
 
 
 @app.command("trial",
-             help=f"Replicate a virtual trial (opera, opera1, opera2, oratorio or a design YAML "
-                  f"file) and write an HTML report: design, effect estimates vs published values, "
-                  f"Kaplan-Meier curves, relapse rates, power. {DISCLAIMER}")
+             help=f"Replicate a virtual trial (opera, opera1, opera2, oratorio, oratorio-hand or "
+                  f"a design YAML file) and write an HTML report: design, effect estimates vs "
+                  f"published values, Kaplan-Meier curves, relapse rates, power. {DISCLAIMER}")
 def trial_cmd(
     design: Annotated[str, typer.Argument(
-        help="Preset (opera, opera1, opera2, oratorio) or a design YAML file.")],
+        help="Preset (opera, opera1, opera2, oratorio, oratorio-hand) or a design YAML file.")],
     replicates: Annotated[int, typer.Option(help="Number of replicate trials.")] = 200,
     seed: Annotated[int, typer.Option(help="Seed of the bank and the replicates.")] = DEMO_SEED,
     scheduler: Annotated[str | None, typer.Option(
@@ -474,7 +474,7 @@ def _run_power(spec: str, sizes_text: str, replicates: int, seed: int, target: f
                   f"total sizes and write power curves. {DISCLAIMER}")
 def power_cmd(
     design: Annotated[str, typer.Argument(
-        help="Preset (opera, opera1, opera2, oratorio) or a design YAML file.")],
+        help="Preset (opera, opera1, opera2, oratorio, oratorio-hand) or a design YAML file.")],
     sizes: Annotated[str, typer.Option(help="Total sizes, comma-separated.")] = "200,400,800",
     replicates: Annotated[int, typer.Option(help="Replicates per size.")] = 200,
     seed: Annotated[int, typer.Option(help="Seed (shared by all sizes).")] = DEMO_SEED,

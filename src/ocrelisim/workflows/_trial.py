@@ -28,8 +28,8 @@ def trial(design: str | TrialDesign, *, replicates: int = 200, seed: int = DEMO_
     Parameters
     ----------
     design : str or TrialDesign
-        A preset (``opera``, ``opera1``, ``opera2``, ``oratorio``), a YAML design file, or a
-        design.
+        A preset (``opera``, ``opera1``, ``opera2``, ``oratorio``, ``oratorio-hand``), a YAML
+        design file, or a design.
     replicates : int
         Replicate trials.
     seed : int
