@@ -219,6 +219,39 @@ def test_walk_endpoint_reads_the_composite_walks() -> None:
     assert not np.any(event & (out.t25_change < 20.0 - 1e-9))
 
 
+def test_baseline_changes_the_draws_not_the_laws() -> None:
+    """A design baseline (ORATORIO-HAND-like: EDSS 3.0-8.0 around 6.0, ages 18-65 around 48)
+    draws other patients but keeps the hazard's references: patients starting at the same
+    EDSS progress alike in both populations (12-week CDP shares at baseline EDSS 5.0 and 6.0
+    within 4 binomial SEs), while the population as a whole reaches EDSS 7-8 and ages 56-65."""
+    from ocrelisim.outcomes import Baseline
+    from ocrelisim.parameters import PPMS_DEMOGRAPHICS, Parameter
+
+    def par(v: float, like: Parameter) -> Parameter:
+        return Parameter(v, like.unit, like.bounds, "test", assumption=True)
+
+    d = PPMS_DEMOGRAPHICS
+    demo = type(d)(age_mean=par(48.0, d.age_mean), age_sd=d.age_sd,
+                   age_min=d.age_min, age_max=par(65.0, d.age_max),
+                   female_fraction=d.female_fraction)
+    wide = Baseline(6.0, 1.2, 3.0, 8.0, demo)
+    p = _quiet(pira_shape=2.0)
+    n, weeks = 40_000, 96
+    sched = Schedule(weeks, mri_weeks=(), confirm=(12,))
+    a = simulate_outcomes(np.random.default_rng(12), constant_multipliers({}, n, weeks), "PPMS",
+                          sched, p)
+    b = simulate_outcomes(np.random.default_rng(13), constant_multipliers({}, n, weeks), "PPMS",
+                          sched, p, baseline=wide)
+    assert a.age is not None and b.age is not None
+    assert a.edss0.max() <= 6.5 and b.edss0.max() == 8.0 and (b.edss0 >= 7.0).mean() > 0.1
+    assert a.age.max() <= 55.0 and (b.age > 55.0).mean() > 0.05 and b.age.max() <= 65.0
+    assert np.median(b.edss0) == 6.0 and abs(b.age.mean() - 48.0) < 0.3
+    for score in (5.0, 6.0):
+        sa, sb = a.cdp_event[a.edss0 == score, 0], b.cdp_event[b.edss0 == score, 0]
+        se = math.sqrt(sa.var() / sa.size + sb.var() / sb.size)
+        assert abs(sa.mean() - sb.mean()) < 4 * se, (score, sa.mean(), sb.mean())
+
+
 def test_confirmed_worsening_rule() -> None:
     log15 = math.log(1.15)
     ratio = np.array([[0.0, log15, log15, 0.0, 0.0],        # confirmed at 12, not 24
