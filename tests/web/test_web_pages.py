@@ -127,6 +127,15 @@ def test_trials_page_and_api_equal_the_workflow(client: TestClient) -> None:
     assert bad.status_code == 422 and "replicates" in bad.text
 
 
+def test_trials_page_offers_every_trial_preset(client: TestClient) -> None:
+    from ocrelisim import trials
+    from ocrelisim.interfaces.web._compute import TRIAL_PRESETS
+
+    page = client.get("/trials").text
+    for name in TRIAL_PRESETS:
+        assert trials.preset(name).n > 0 and f'value="{name}"' in page
+
+
 def test_forecast_page_offers_the_form(client: TestClient) -> None:
     html = client.get("/forecast").text
     assert 'id="forecast-form"' in html and 'enctype="multipart/form-data"' in html

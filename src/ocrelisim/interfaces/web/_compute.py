@@ -50,7 +50,7 @@ MAX_PATIENTS_PER_DAY = 30
 MAX_EFFORT = 2.0
 """Seconds of CP-SAT search per schedule."""
 
-TRIAL_PRESETS = ("opera1", "opera2", "opera", "oratorio")
+TRIAL_PRESETS = ("opera1", "opera2", "opera", "oratorio", "oratorio-hand")
 REGIMEN_PRESETS = ("iv", "iv-short", "sc", "iv-extended")
 SEED_MAX = 2**32 - 1
 
