@@ -88,12 +88,12 @@ def test_edss_range_holds_every_patient() -> None:
 @given(lo=st.integers(0, 10), width=st.integers(0, 6))
 def test_any_edss_range_on_the_grid_is_respected(lo: int, width: int) -> None:
     low, high = lo / 2, (lo + width) / 2
-    design = _design(arms=(Arm("ifn", "interferon"), Arm("pbo", "placebo")), allocation=(1, 1),
-                     n=40, edss_range=(low, high))
     try:
+        design = _design(arms=(Arm("ifn", "interferon"), Arm("pbo", "placebo")),
+                         allocation=(1, 1), n=40, edss_range=(low, high))
         out, _ = simulate_replicate(design, _bank(), 3, 1)
-    except DesignError as err:  # too narrow for the model's entry range: refused, named
-        assert "edss_range" in str(err)
+    except DesignError as err:  # beyond or too narrow for the draws: refused, named
+        assert "edss_range" in str(err) and (high > 5.5 or "enrolment criteria" in str(err))
         return
     assert low <= out.edss0.min() and out.edss0.max() <= high
 
@@ -179,8 +179,16 @@ def test_ppms_refuses_relapse_and_lesion_criteria(field: str) -> None:
 
 
 def test_impossible_criteria_are_refused_not_clamped() -> None:
-    d = _design(arms=(Arm("ifn", "interferon"), Arm("pbo", "placebo")), allocation=(1, 1),
-                n=20, edss_range=(9.5, 9.5))
+    arms = dict(arms=(Arm("ifn", "interferon"), Arm("pbo", "placebo")), allocation=(1, 1), n=20)
+    # Beyond the population's draws (RMS EDSS 0-5.5, ages 18-55): refused with the design.
+    with pytest.raises(DesignError, match=r"edss_range = \[9.5, 9.5\] reaches beyond the RMS "
+                                          r"population's draws, \[0, 5.5\]"):
+        _design(**arms, edss_range=(9.5, 9.5))
+    with pytest.raises(DesignError, match=r"age_range = \[18, 65\] reaches beyond.*baseline "
+                                          r"age_min, age_max"):
+        _design(**arms, age_range=(18.0, 65.0))
+    # Within the draws but met by nobody: refused when the replicate cannot enrol.
+    d = _design(**arms, edss_range=(5.5, 5.5), prior_relapses=(40, 40))
     with pytest.raises(DesignError, match=r"enrolment criteria.*edss_range"):
         simulate_replicate(d, _bank(), 1, 0)
 

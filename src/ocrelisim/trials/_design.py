@@ -232,10 +232,12 @@ class TrialDesign:
         covariates of the immune model) are drawn from the disease population by rejection
         sampling, and every arm's patients are screened on age (ocrelizumab patients carry
         their bank patient's age into the disease model, whose progression hazard depends on
-        age through ``DiseaseParameters.age_beta``).
+        age through ``DiseaseParameters.age_beta``). Must lie within the population's age
+        range (the disease's demographics, or ``baseline``): a range beyond it is refused.
     edss_range : (float, float), optional
         Enrol only patients whose observed baseline (screening) EDSS lies in ``[low, high]``
-        (steps of 0.5).
+        (steps of 0.5), within the EDSS range the population is drawn in (the calibration
+        trial's entry, or ``baseline``): a range beyond it is refused, not silently cut.
     prior_relapses : (int, int), optional
         RMS only: enrol only patients with ``low`` to ``high`` relapses in the ``prior_years``
         before randomisation. Pre-trial relapses are drawn Poisson with the untreated rate
@@ -376,6 +378,7 @@ class TrialDesign:
             object.__setattr__(self, "weight_range", (float(lo_hi[0]), float(lo_hi[1])))
         self._check_enrolment()
         self._check_baseline()
+        self._check_reachable()
         self._check_events()
         if self.walk_week is not None:
             _whole("walk_week", self.walk_week, 1)
@@ -492,6 +495,20 @@ class TrialDesign:
             self.population_baseline()
         except ValueError as err:  # the demographics' own checks (a truncated mean)
             raise DesignError(f"baseline: {err}") from None
+
+    def _check_reachable(self) -> None:
+        """Entry ranges must lie within the ranges the population is drawn in: a criterion
+        reaching beyond them would enrol nobody there (or only misrated patients), silently."""
+        b = {**_baseline_defaults(self.disease), **(self.baseline or {})}
+        for var, crit, unit in (("edss", self.edss_range, "EDSS"),
+                                ("age", self.age_range, "years")):
+            lo, hi = b[f"{var}_min"], b[f"{var}_max"]
+            if crit is not None and (crit[0] < lo or crit[1] > hi):
+                raise DesignError(
+                    f"{var}_range = [{crit[0]:g}, {crit[1]:g}] reaches beyond the "
+                    f"{self.disease} population's draws, [{lo:g}, {hi:g}] {unit}; nobody outside "
+                    f"them can be enrolled. Draw a wider population with baseline {var}_min, "
+                    f"{var}_max (and {var}_mean), or narrow {var}_range")
 
     def population_baseline(self) -> Baseline | None:
         """The baseline draws of :attr:`baseline` (None: the disease's own population)."""
