@@ -6,6 +6,7 @@ test_records.py). Tolerances: exact identities 1e-12; statistical statements wit
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import replace
 
 import numpy as np
@@ -158,6 +159,10 @@ def test_one_late_count_above_the_threshold_means_returned() -> None:
     assert fc.next_dose_day is not None and fc.next_dose_day < 450.0
     assert any(f"due on day {fc.next_dose_day:g}, before the latest observation (day 450)" in m
                for m in fc.messages)
+    dated = forecast(_record(_obs([450.0], [60.0]), date=dt.date(2024, 1, 1)), seed=2)
+    due = dt.date(2024, 1, 1) + dt.timedelta(days=math.floor(dated.next_dose_day or 0.0))
+    assert any(f"due on {due.isoformat()} (day {dated.next_dose_day:g}), before the latest "
+               f"observation (2025-03-26 (day 450))" in m for m in dated.messages)
 
 
 def test_no_guided_dose_says_why() -> None:

@@ -397,14 +397,21 @@ def _next_dose_notes(record: PatientRecord, next_dose: float | None,
         if checks.size == 0:
             return ["No guided next dose: the horizon ends before the first check, 5 months "
                     "after the last dose; give a longer horizon."]
-        return [f"No guided next dose within the horizon: at no check up to day "
-                f"{checks[-1]:g} is return to the threshold more likely than not."]
+        return [f"No guided next dose within the horizon: at no check up to "
+                f"{_when(record, float(checks[-1]))} is return to the threshold more likely "
+                f"than not."]
     obs = record.observations
     latest = float(obs["TIME"].max()) if len(obs) else -math.inf
     if next_dose < latest:
-        return [f"The guided next dose fell due on day {next_dose:g}, before the latest "
-                f"observation (day {latest:g}): by the rule it is overdue."]
+        return [f"The guided next dose fell due on {_when(record, next_dose)}, before the "
+                f"latest observation ({_when(record, latest)}): by the rule it is overdue."]
     return []
+
+
+def _when(record: PatientRecord, day: float) -> str:
+    """``day N``, with its date when the record has dates."""
+    date = record.day_to_date(day)
+    return f"day {day:g}" if date is None else f"{date.isoformat()} (day {day:g})"
 
 
 def _check_options(threshold: float, check_every: float, horizon: float, samples: int,
