@@ -245,3 +245,69 @@ def test_repletion_summary_needs_b_cells() -> None:
                       np.arange(0.0, 400.0), model="immune", variables=["C"])
     with pytest.raises(InvalidInputError, match="no B-cell output"):
         im.repletion_summary(res, LAST, months=[1.0])
+
+
+# -- the report functions against a hand computation --------------------------------------
+
+
+def _linear_result() -> oc.SimulationResult:
+    """Four patients whose B cells rise linearly from 0 on day 0 (the last dose) at 0.5, 1.0,
+    0 (flat at 5) and 0.25 cells/µL per day, baselines 50, 200, 200 and 60 cells/µL."""
+    t = np.arange(0.0, 731.0)
+    b = np.vstack([0.5 * t, 1.0 * t, np.full(t.size, 5.0), 0.25 * t])
+    return oc.SimulationResult(times=t, outputs={"B": b}, units={"B": "cells/uL"},
+                               ids=np.arange(4),
+                               parameters=pd.DataFrame({"B0": [50.0, 200.0, 200.0, 60.0]}))
+
+
+def test_repletion_summary_by_hand() -> None:
+    # 3 months = day 91.3125: counts 45.66, 91.3125, 5, 22.83; 6 months = day 182.625:
+    # 91.31, 182.625, 5, 45.66. "Above" is strict: the second patient sits exactly on 91.3125.
+    table = im.repletion_summary(_linear_result(), 0.0, months=[3.0, 6.0],
+                                 thresholds=[10.0, 40.0, 50.0, 91.3125])
+    assert table["day"].tolist() == [91.3125, 182.625]
+    want = [[75.0, 50.0, 25.0, 0.0], [75.0, 75.0, 50.0, 25.0]]
+    np.testing.assert_allclose(table.iloc[:, 2:].to_numpy(), want)
+
+
+def test_repletion_is_baseline_or_lln_whichever_first_by_hand() -> None:
+    # LLN 80: patient 1 (B0 50) is back at baseline on day 100 (before the LLN, day 160);
+    # patient 2 (B0 200) at the LLN on day 80 (before baseline, day 200); patient 3 never
+    # (censored); patient 4 (B0 60) at baseline on day 240.
+    res = _linear_result()
+    np.testing.assert_allclose(im.repletion_weeks(res, 0.0, lln=80.0),
+                               np.array([100.0, 80.0, np.nan, 240.0]) / 7.0)
+    pct = im.repletion_percentiles(res, 0.0, lln=80.0, percentiles=[5.0, 25.0, 50.0, 75.0])
+    # sorted 80, 100, 240 days and one censored (above all): numpy's linear percentiles at
+    # positions 0.15, 0.75 and 1.5 of 3; the 75th (position 2.25) reaches the censored patient
+    np.testing.assert_allclose(pct["weeks"].to_numpy()[:3], np.array([83.0, 95.0, 170.0]) / 7.0)
+    assert math.isinf(pct["weeks"].iloc[3])
+    assert pct.attrs["not_repleted"] == 0.25 and pct.attrs["n"] == 4
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"months": [-1.0]}, "months must be finite numbers >= 0"),
+    ({"months": [float("nan")]}, "months must be finite"),
+    ({"months": []}, "months is empty"),
+    ({"thresholds": [0.0]}, "thresholds must be finite numbers > 0"),
+    ({"thresholds": ["ten"]}, "thresholds must be numbers > 0"),
+])
+def test_repletion_summary_refuses_bad_months_and_thresholds(kwargs, match: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(InvalidInputError, match=match):
+        im.repletion_summary(_linear_result(), 0.0, **kwargs)
+
+
+@pytest.mark.parametrize(("kwargs", "match"), [
+    ({"lln": float("nan")}, "lln must be finite numbers > 0"),
+    ({"lln": 0.0}, "lln must be finite numbers > 0"),
+    ({"percentiles": [50.0, 101.0]}, "percentiles must be finite numbers >= 0 and <= 100"),
+    ({"percentiles": []}, "percentiles is empty"),
+])
+def test_repletion_percentiles_refuse_bad_lln_and_percentiles(kwargs, match: str) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(InvalidInputError, match=match):
+        im.repletion_percentiles(_linear_result(), 0.0, **kwargs)
+
+
+def test_repletion_time_refuses_a_day_that_is_not_finite() -> None:
+    with pytest.raises(InvalidInputError, match="after = nan"):
+        im.repletion_time(np.array([0.0, 1.0]), np.array([[0.0, 5.0]]), 1.0, after=math.nan)

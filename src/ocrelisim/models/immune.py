@@ -434,6 +434,9 @@ def repletion_time(times: Float1D, bcells: Float2D, threshold: Float1D | float,
     if not np.all(np.isfinite(thr)) or np.any(thr <= 0.0):
         raise InvalidInputError("repletion threshold must be finite and > 0 cells/uL")
     thr = np.broadcast_to(thr, (b.shape[0],))
+    if not math.isfinite(after):
+        raise InvalidInputError(f"after = {after!r} must be a finite day; pass the day from "
+                                "which to look for repletion (e.g. the day after the last dose)")
     out = np.full(b.shape[0], np.nan)
     j0 = int(np.searchsorted(t, after, side="left"))
     if j0 >= t.size:
@@ -459,8 +462,29 @@ REPLETION_PERCENTILES = (5.0, 25.0, 50.0, 75.0, 95.0)
 """Percentiles of the time to repletion reported by :func:`repletion_percentiles`."""
 
 
+def _numbers(name: str, values: object, *, low: float, high: float = math.inf,
+             low_open: bool = False, example: str) -> list[float]:
+    """``values`` as a non-empty list of finite floats in ``[low, high]`` (``(low, high]`` when
+    ``low_open``); :class:`InvalidInputError` naming ``name`` otherwise."""
+    rule = (f"{'>' if low_open else '>='} {low:g}"
+            + ("" if math.isinf(high) else f" and <= {high:g}"))
+    try:
+        arr = np.asarray(values, dtype=np.float64).ravel()
+    except (TypeError, ValueError):
+        raise InvalidInputError(f"{name} must be numbers {rule}; got {values!r}; pass e.g. "
+                                f"{example}") from None
+    if arr.size == 0:
+        raise InvalidInputError(f"{name} is empty; pass at least one number {rule}, e.g. "
+                                f"{example}")
+    bad = ~np.isfinite(arr) | (arr <= low if low_open else arr < low) | (arr > high)
+    if bad.any():
+        raise InvalidInputError(f"{name} must be finite numbers {rule}; got {arr[bad][0]!r} in "
+                                f"{arr.tolist()!r}; pass e.g. {example}")
+    return [float(v) for v in arr]
+
+
 def _return_inputs(result: SimulationResult, last_dose_day: float,
-                   months: tuple[float, ...] | list[float]) -> tuple[Float1D, Float2D, Float1D]:
+                   months: list[float]) -> tuple[Float1D, Float2D, Float1D]:
     """Times, B cells and B0 of ``result``, checked to cover ``months`` after the last dose."""
     params = result.parameters
     if "B" not in result.names or params is None or "B0" not in params.columns:
@@ -490,11 +514,13 @@ def repletion_summary(result: SimulationResult, last_dose_day: float, *,
     ----------
     result : SimulationResult
         A ``model="immune"`` result with the B-cell output, running at least ``max(months)``
-        months (of 30.4375 days) past ``last_dose_day``, with no dose after it.
+        months (of 30.4375 days) past ``last_dose_day``, with no dose after it (not checked:
+        the result does not carry its doses).
     last_dose_day : float
         Day of the last dose.
     months, thresholds : sequences of float
-        Months after the last dose (rows) and B-cell counts in cells/µL (columns).
+        Months after the last dose (rows; finite, >= 0) and B-cell counts in cells/µL
+        (columns; finite, > 0).
 
     Returns
     -------
@@ -506,20 +532,44 @@ def repletion_summary(result: SimulationResult, last_dose_day: float, *,
     Raises
     ------
     InvalidInputError
-        No B-cell output, ``last_dose_day`` outside the times, or a result too short.
+        No B-cell output, ``last_dose_day`` outside the times, a result too short, or
+        ``months``/``thresholds`` empty, not finite or out of range.
     """
-    t, b, _ = _return_inputs(result, float(last_dose_day), list(months))
+    mon = _numbers("months", months, low=0.0, example="[3, 6, 12]")
+    thrs = _numbers("thresholds", thresholds, low=0.0, low_open=True, example="[10, 80]")
+    t, b, _ = _return_inputs(result, float(last_dose_day), mon)
     rows = []
-    for m in months:
+    for m in mon:
         day = float(last_dose_day) + m * DAYS_PER_MONTH
         j = int(np.clip(np.searchsorted(t, day), 1, t.size - 1))
         w = 0.0 if t[j] == t[j - 1] else (day - t[j - 1]) / (t[j] - t[j - 1])
         at = b[:, j - 1] + w * (b[:, j] - b[:, j - 1])
-        row: dict[str, float] = {"months": float(m), "day": day}
-        for thr in thresholds:
+        row: dict[str, float] = {"months": m, "day": day}
+        for thr in thrs:
             row[f"> {thr:g} cells/uL (%)"] = 100.0 * float(np.mean(at > thr))
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def repletion_weeks(result: SimulationResult, last_dose_day: float, *,
+                    lln: float = IMMUNE.lln_b.value) -> Float1D:
+    """Weeks from the last dose to B-cell repletion, per patient (NaN: not by the end).
+
+    Repletion is the label's definition [S59]: B cells back to baseline or to ``lln``
+    (cells/µL), whichever comes first, i.e. the first time from the day after the last dose on
+    which they reach ``min(lln, B0)`` (:func:`repletion_time`). A patient still above that
+    level the day after the last dose (not depleted by it) counts as repleted then.
+
+    Raises
+    ------
+    InvalidInputError
+        No B-cell output, ``last_dose_day`` outside the times, or ``lln`` not finite and > 0.
+    """
+    (level,) = _numbers("lln", lln, low=0.0, low_open=True, example="80")
+    t, b, b0 = _return_inputs(result, float(last_dose_day), [])
+    return np.asarray((repletion_time(t, b, np.minimum(level, b0),
+                                      after=float(last_dose_day) + 1.0)
+                       - float(last_dose_day)) / DAYS_PER_WEEK)
 
 
 def repletion_percentiles(result: SimulationResult, last_dose_day: float, *,
@@ -529,7 +579,7 @@ def repletion_percentiles(result: SimulationResult, last_dose_day: float, *,
     """Distribution of the time from the last dose to B-cell repletion (weeks).
 
     Repletion is the label's definition [S59]: B cells back to baseline or to ``lln``, whichever
-    comes first (:func:`repletion_time`). A patient not repleted by the end of the result is
+    comes first (:func:`repletion_weeks`). A patient not repleted by the end of the result is
     censored: a percentile that reaches censored patients is ``inf`` (later than the end).
 
     Returns
@@ -537,19 +587,22 @@ def repletion_percentiles(result: SimulationResult, last_dose_day: float, *,
     pandas.DataFrame
         Columns ``percentile`` and ``weeks``, one row per percentile; ``attrs`` hold
         ``not_repleted`` (share of patients not repleted by the end, 0-1) and ``n``.
+
+    Raises
+    ------
+    InvalidInputError
+        As :func:`repletion_weeks`, or ``percentiles`` empty or outside 0-100.
     """
-    t, b, b0 = _return_inputs(result, float(last_dose_day), [])
-    thr = np.minimum(lln, b0)
-    weeks = (repletion_time(t, b, thr, after=float(last_dose_day) + 1.0)
-             - float(last_dose_day)) / DAYS_PER_WEEK
+    pcts = _numbers("percentiles", percentiles, low=0.0, high=100.0, example="[5, 50, 95]")
+    weeks = repletion_weeks(result, last_dose_day, lln=lln)
     done = weeks[np.isfinite(weeks)]
     if done.size == 0:
-        values = [math.inf] * len(percentiles)
+        values = [math.inf] * len(pcts)
     else:
         top = float(done.max())
         full = np.where(np.isfinite(weeks), weeks, top + 1.0)  # censored: above every value
-        values = [float(v) if v <= top else math.inf for v in np.percentile(full, percentiles)]
-    table = pd.DataFrame({"percentile": [float(q) for q in percentiles], "weeks": values})
+        values = [float(v) if v <= top else math.inf for v in np.percentile(full, pcts)]
+    table = pd.DataFrame({"percentile": pcts, "weeks": values})
     table.attrs["not_repleted"] = float(np.mean(~np.isfinite(weeks)))
     table.attrs["n"] = int(weeks.size)
     return table
