@@ -22,6 +22,7 @@ from ..models.immune import (
     repletion_percentiles,
     repletion_summary,
     repletion_time,
+    repletion_weeks,
 )
 from ..parameters import ImmuneParameters
 from ..results import SimulationResult
@@ -324,9 +325,10 @@ def plot_return(res: SimulationResult, last_dose_day: float, *, lln: float,
     err = [[m - a for m, a in zip(mid, b1_lo, strict=True)],
            [b - m for m, b in zip(mid, b1_hi, strict=True)]]
     ax_s.errorbar(b1_months, mid, yerr=err, fmt="none", ecolor="k", capsize=4, linewidth=1.5,
-                  label="published [B1]: >= 1% of lymphocytes (prediction)")
+                  label="[B1] ≥ 1% of lymphocytes (prediction)")
     model24 = repletion_summary(res, last_dose_day, months=list(b1_months), thresholds=[24.0])
-    ax_s.plot(b1_months, model24["> 24 cells/uL (%)"], "kx", label="model: > 24 cells/µL")
+    ax_s.plot(b1_months, model24["> 24 cells/uL (%)"], "kx",
+              label="model > 24 cells/µL (derived [S85c])")
     frames.append(pd.DataFrame({"panel": "shares", "series": "published [B1] >= 1% of "
                                 "lymphocytes", "x": b1_months, "share": mid,
                                 "low": b1_lo, "high": b1_hi}))
@@ -338,12 +340,10 @@ def plot_return(res: SimulationResult, last_dose_day: float, *, lln: float,
     ax_s.set_ylabel("patients above the count (%)")
     ax_s.set_ylim(-2, 102)
     ax_s.set_title("Share of patients above each B-cell count")
-    ax_s.legend(loc="upper left", frameon=False, fontsize=8)
+    ax_s.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2, frameon=False,
+                fontsize=8)  # below the axes: inside, it hid curves or [B1] bars
 
-    level = np.minimum(lln, res.parameters["B0"].to_numpy()) if res.parameters is not None \
-        else np.full(res.n_subjects, lln)
-    weeks = (repletion_time(t, res.bcells, level, after=last_dose_day + 1.0)
-             - last_dose_day) / DAYS_PER_WEEK
+    weeks = repletion_weeks(res, last_dose_day, lln=lln)
     x = np.arange(0.0, math.floor((t[-1] - last_dose_day) / DAYS_PER_WEEK) + 1.0)
     done = np.where(np.isfinite(weeks), weeks, np.inf)
     cum = 100.0 * np.mean(done[:, None] <= x[None, :], axis=0)
