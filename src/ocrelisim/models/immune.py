@@ -21,9 +21,12 @@ precursors (not depleted, constant) mature through three CD20+ stages (mean tran
 rate ``kout·Emax·E`` in every stage. *When* the return starts after the last dose is set by the
 drug's washout through EC50 and Emax and by the maturation delay ``mtt_b``; *how fast* counts
 then rise is set by ``kout`` (the blood B-cell turnover); ``mtt_b`` and ``kout`` vary between
-patients independently (:data:`B_CELL_PARAMS`, :data:`B_CELL_ETAS`). The published figures do
-not separate the two (``mtt_b`` is an assumption: see ``src/ocrelisim/data/README.md`` for what
-was searched); :func:`repletion_summary` reports the return after the last dose.
+patients independently (:data:`B_CELL_PARAMS`, :data:`B_CELL_ETAS`). The separation is partial:
+the kill rate ``kout·Emax`` contains ``kout``, so ``kout``'s variability moves the start as well
+as the rise, and only ``mtt_b`` moves the start alone; at its assumed 4 days its delay is small
+next to the months of washout. The published figures do not separate the two (``mtt_b`` is an
+assumption: see ``src/ocrelisim/data/README.md`` for what was searched);
+:func:`repletion_summary` reports the return after the last dose.
 Immunoglobulins turn over (elimination ``kel``, from typical serum half-lives) and are made by
 two plasma-cell pools. Long-lived plasma cells are CD20-negative and not removed by B-cell
 depletion: they keep making the share ``f`` of baseline synthesis. The rest comes from plasma
@@ -442,15 +445,13 @@ def repletion_time(times: Float1D, bcells: Float2D, threshold: Float1D | float,
     if j0 >= t.size:
         return out
     above = b[:, j0:] >= thr[:, None]
-    hit = above.any(axis=1)
-    k = np.argmax(above, axis=1)
-    for i in np.flatnonzero(hit):
-        j = j0 + int(k[i])
-        if j == j0:
-            out[i] = t[j]
-            continue
-        b0, b1 = b[i, j - 1], b[i, j]
-        out[i] = t[j - 1] + (t[j] - t[j - 1]) * (thr[i] - b0) / (b1 - b0)
+    hit = np.flatnonzero(above.any(axis=1))
+    j = j0 + np.argmax(above[hit], axis=1)
+    first = j == j0  # already at or above it at the first time looked at
+    out[hit[first]] = t[j[first]]
+    i, j = hit[~first], j[~first]
+    b0, b1 = b[i, j - 1], b[i, j]
+    out[i] = t[j - 1] + (t[j] - t[j - 1]) * (thr[i] - b0) / (b1 - b0)
     return out
 
 
