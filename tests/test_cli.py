@@ -256,7 +256,7 @@ def test_immune_writes_two_timescale_figure_table_and_html(tmp_path: Path) -> No
         "bcell-return.csv", "bcell-return.png", "immune-table.csv", "immune.png",
         "summary.html"]
     back = read_table(out_dir / "bcell-return.csv")  # B-cell return after stopping
-    assert list(back.columns)[0] == "Months after last dose" and len(back) == 6
+    assert back.columns[0] == "Months after last dose" and len(back) == 6
     png = (out_dir / "immune.png").read_bytes()
     assert png[:8] == PNG_MAGIC and len(png) > 30_000
     table = read_table(out_dir / "immune-table.csv")
