@@ -71,6 +71,18 @@ def test_data_table_quotes_every_figure() -> None:
                and r["months_after_last_dose"])
 
 
+def test_report_draws_the_table_figures() -> None:
+    """The B-cell return figure reads [B1] from the shipped table, not from typed copies."""
+    from ocrelisim.reports.immune import published_ranges
+
+    rows = _published("B1")
+    months, lo, hi = published_ranges("B1")
+    assert months == tuple(float(r["months_after_last_dose"]) for r in rows) == (6.0, 9.0, 12.0)
+    assert list(zip(lo, hi, strict=True)) == [_range(r["value"]) for r in rows]
+    with pytest.raises(InvalidInputError, match="no rows with key 'B9'"):
+        published_ranges("B9")
+
+
 # -- published figures --------------------------------------------------------------------
 
 

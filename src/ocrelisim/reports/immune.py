@@ -6,8 +6,10 @@ matplotlib is imported inside the functions that draw (see :mod:`._report`). Ref
 
 from __future__ import annotations
 
+import csv
 import math
 from collections.abc import Mapping, Sequence
+from importlib.resources import files
 from typing import Any
 
 import numpy as np
@@ -291,6 +293,19 @@ def return_tables(res: SimulationResult, last_dose_day: float, *,
     return {"shares": shown, "repletion": rep}
 
 
+def published_ranges(key: str) -> tuple[tuple[float, ...], tuple[float, ...], tuple[float, ...]]:
+    """Months after the last dose and the published low and high values of ``key``'s rows in
+    the package's ``data/bcell_timecourse.csv`` (a value ``"3-5"`` is the range 3 to 5)."""
+    text = (files("ocrelisim") / "data" / "bcell_timecourse.csv").read_text(encoding="utf-8")
+    rows = [r for r in csv.DictReader(text.splitlines()) if r["key"] == key]
+    if not rows:
+        raise InvalidInputError(f"no rows with key {key!r} in data/bcell_timecourse.csv")
+    ranges = [r["value"].partition("-") for r in rows]
+    return (tuple(float(r["months_after_last_dose"]) for r in rows),
+            tuple(float(lo) for lo, _, _ in ranges),
+            tuple(float(hi or lo) for lo, _, hi in ranges))
+
+
 def plot_return(res: SimulationResult, last_dose_day: float, *, lln: float,
                 title: str = "B-cell return after the last dose") -> Figure:
     """Shares of patients above 10, 20, 40 and 80 cells/µL by month after the last dose, and
@@ -320,7 +335,7 @@ def plot_return(res: SimulationResult, last_dose_day: float, *, lln: float,
         ax_s.plot(months, shares[col], color=f"C{i}", label=f"> {thr:g} cells/µL")
         frames.append(pd.DataFrame({"panel": "shares", "series": f"> {thr:g} cells/uL",
                                     "x": months, "share": shares[col]}))
-    b1_months, b1_lo, b1_hi = (6.0, 9.0, 12.0), (3.0, 50.0, 85.0), (5.0, 55.0, 90.0)
+    b1_months, b1_lo, b1_hi = published_ranges("B1")
     mid = [(a + b) / 2 for a, b in zip(b1_lo, b1_hi, strict=True)]
     err = [[m - a for m, a in zip(mid, b1_lo, strict=True)],
            [b - m for m, b in zip(mid, b1_hi, strict=True)]]
