@@ -35,6 +35,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
@@ -171,6 +172,15 @@ def _is_ocrelizumab(res: Any) -> bool:
     return any("ocrelizumab" in w or w in ("1876366", "1876368") for w in _codes(concept))
 
 
+def entries(bundle: Any) -> Iterator[tuple[str, str, Any, Any]]:
+    """Each entry of a Bundle as ``(path, kind, resource, entry)``: the resource's FHIRPath
+    (``Bundle.entry[i].resource``, for error messages) and its type name ("" when empty)."""
+    for i, entry in enumerate(bundle.entry or []):
+        res = entry.resource
+        yield (f"Bundle.entry[{i}].resource", type(res).__name__ if res is not None else "", res,
+               entry)
+
+
 def parse_bundle(raw: Any) -> tuple[dict[str, Any], str | None]:
     """The safety record of a Bundle and the Patient's reference (for the answer)."""
     from fhir.resources.R4B.bundle import Bundle
@@ -184,10 +194,7 @@ def parse_bundle(raw: Any) -> tuple[dict[str, Any], str | None]:
     doses: list[dict[str, Any]] = []
     symptoms: list[str] = []
     dated: dict[str, tuple[dt.date, Any]] = {}
-    for i, entry in enumerate(bundle.entry or []):
-        res: Any = entry.resource
-        path = f"Bundle.entry[{i}].resource"
-        kind = type(res).__name__ if res is not None else ""
+    for path, kind, res, entry in entries(bundle):
         if kind == "Patient":
             if patient_ref is not None:
                 raise BundleError(path, "more than one Patient; send one patient per bundle")

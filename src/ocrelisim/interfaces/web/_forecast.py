@@ -276,10 +276,7 @@ def record_of_bundle(raw: Any) -> tuple[dict[str, Any], str | None]:
     doses: list[dict[str, Any]] = []
     observations: list[dict[str, Any]] = []
     weights: list[tuple[dt.date, float]] = []
-    for i, entry in enumerate(bundle.entry or []):
-        res: Any = entry.resource
-        path = f"Bundle.entry[{i}].resource"
-        kind = type(res).__name__ if res is not None else ""
+    for path, kind, res, entry in _fhir.entries(bundle):
         if kind == "Patient":
             if patient_ref is not None:
                 raise _fhir.BundleError(path, "more than one Patient; send one patient per "
