@@ -351,6 +351,18 @@ async def _body(request: Request) -> Any:
         raise BundleError("Bundle", f"the body is not JSON ({exc})") from None
 
 
+def _refusal(exc: ValidationError | InvalidInputError, mapped: str) -> JSONResponse:
+    """The 422 OperationOutcome of a Bundle that cannot be used: the Bundle's own validation
+    issues, the element a :class:`BundleError` names, or else the message of the ``mapped``
+    record's validation (it names a record field; say where that came from)."""
+    if isinstance(exc, ValidationError):
+        return outcome(_validation_issues(exc), 422)
+    if isinstance(exc, BundleError):
+        return outcome([("invalid", exc.expression, str(exc))], 422)
+    return outcome([("invalid", "Bundle", f"mapped {mapped}: " + " ".join(str(exc).split()))],
+                   422)
+
+
 def _no_constant(name: str) -> None:
     raise ValueError(f"{name} is not a number; JSON numbers must be finite")
 
@@ -368,14 +380,8 @@ async def fhir_check(request: Request, label: str = "US") -> JSONResponse:
         raw = await _body(request)
         record, patient = parse_bundle(raw)
         result = await run_in_threadpool(check, record, label.strip().upper())
-    except ValidationError as exc:
-        return outcome(_validation_issues(exc), 422)
-    except BundleError as exc:
-        return outcome([("invalid", exc.expression, str(exc))], 422)
-    except InvalidInputError as exc:
-        # The record's own validation names the record field; say where it came from.
-        return outcome([("invalid", "Bundle", "mapped patient record: " +
-                         " ".join(str(exc).split()))], 422)
+    except (ValidationError, InvalidInputError) as exc:
+        return _refusal(exc, "patient record")
     return JSONResponse(answer(result, patient), media_type=FHIR_JSON)
 
 
@@ -402,11 +408,6 @@ async def fhir_forecast(request: Request,
         fcs = await run_in_threadpool(lambda: _forecast.run(
             [record], threshold=threshold, check_every_days=check_every_days,
             horizon_days=horizon_days, seed=0))
-    except ValidationError as exc:
-        return outcome(_validation_issues(exc), 422)
-    except BundleError as exc:
-        return outcome([("invalid", exc.expression, str(exc))], 422)
-    except InvalidInputError as exc:
-        return outcome([("invalid", "Bundle", "mapped forecast record: " +
-                         " ".join(str(exc).split()))], 422)
+    except (ValidationError, InvalidInputError) as exc:
+        return _refusal(exc, "forecast record")
     return JSONResponse(_forecast.risk_assessment(fcs[0], patient), media_type=FHIR_JSON)
