@@ -92,19 +92,19 @@ def outputs_pk(y, p, o, n):  # type: ignore[no-untyped-def]
         o[0, ln] = y[0, ln] * p[_INV_V1, ln]
 
 
-@njit(cache=True, error_model="numpy", fastmath={"contract"}, nogil=True)
-def kernel(b0, b1, run):  # type: ignore[no-untyped-def]
-    engine.run_blocks(_pk, linear, outputs, b0, b1, run)
+@engine.kernel_jit
+def kernel(b0, b1, run, work):  # type: ignore[no-untyped-def]
+    engine.run_blocks(_pk, linear, outputs, b0, b1, run, work)
 
 
-@njit(cache=True, error_model="numpy", fastmath={"contract"}, nogil=True)
-def kernel_explicit(b0, b1, run):  # type: ignore[no-untyped-def]
-    engine.run_blocks(rhs_explicit, engine.no_linear_states, outputs, b0, b1, run)
+@engine.kernel_jit
+def kernel_explicit(b0, b1, run, work):  # type: ignore[no-untyped-def]
+    engine.run_blocks(rhs_explicit, engine.no_linear_states, outputs, b0, b1, run, work)
 
 
-@njit(cache=True, error_model="numpy", fastmath={"contract"}, nogil=True)
-def kernel_pk(b0, b1, run):  # type: ignore[no-untyped-def]
-    engine.run_blocks(_pk, engine.no_linear_states, outputs_pk, b0, b1, run)
+@engine.kernel_jit
+def kernel_pk(b0, b1, run, work):  # type: ignore[no-untyped-def]
+    engine.run_blocks(_pk, engine.no_linear_states, outputs_pk, b0, b1, run, work)
 
 
 BENCH_MODEL = ModelSpec(

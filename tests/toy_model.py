@@ -47,9 +47,9 @@ def outputs(y, p, o, n):  # type: ignore[no-untyped-def]
         o[1, ln] = y[1, ln]
 
 
-@njit(cache=True, error_model="numpy", fastmath={"contract"}, nogil=True)
-def kernel(b0, b1, run):  # type: ignore[no-untyped-def]
-    engine.run_blocks(rhs, linear, outputs, b0, b1, run)
+@engine.kernel_jit
+def kernel(b0, b1, run, work):  # type: ignore[no-untyped-def]
+    engine.run_blocks(rhs, linear, outputs, b0, b1, run, work)
 
 
 def individual(population, settings):  # type: ignore[no-untyped-def]

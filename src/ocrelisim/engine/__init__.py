@@ -37,12 +37,18 @@ A model supplies three Numba functions working on whole lane blocks:
     explicit states and the linear states before ``s``, not on ``y_s`` or later states; no
     explicit state may depend on a linear state, and doses go to explicit states only.
 
-and a module-level kernel of three lines, which Numba caches on disk (``cache=True``); its
-first compile is logged on :data:`LOGGER` (``"ocrelisim.engine"``)::
+and a module-level kernel of three lines, which Numba caches on disk; its first compile is
+logged on :data:`LOGGER` (``"ocrelisim.engine"``)::
 
-    @njit(cache=True, error_model="numpy", fastmath={"contract"}, nogil=True)
-    def kernel(b0, b1, run):
-        engine.run_blocks(rhs, linear, outputs, b0, b1, run)
+    @engine.kernel_jit
+    def kernel(b0, b1, run, work):
+        engine.run_blocks(rhs, linear, outputs, b0, b1, run, work)
+
+``kernel_jit`` compiles it without Numba's reference-counting runtime: the kernel allocates
+nothing (``run`` holds the inputs and outputs, ``work`` one task's scratch arrays,
+:class:`Work`), and its array views cost no atomic reference counts. Its disk cache is keyed
+by the engine's and the package models' source (:data:`SOURCE_STAMP`) as well as by the
+kernel's own file, so an edited or upgraded engine is compiled anew, never loaded stale.
 
 Linear states (turnover driven by the drug) are often stiff; they are advanced by 3-stage
 Radau IIA collocation (order 5, L-stable), a closed-form 3x3 solve per lane. The scheme is
@@ -65,11 +71,14 @@ from ._block import integrate_block as integrate_block
 from ._block import no_linear_states as no_linear_states
 from ._block import run_blocks as run_blocks
 from ._compile import LOGGER as LOGGER
+from ._compile import SOURCE_STAMP as SOURCE_STAMP
+from ._compile import kernel_jit as kernel_jit
 from ._run import ModelSpec as ModelSpec
 from ._run import RawSolution as RawSolution
 from ._run import Run as Run
 from ._run import Schedules as Schedules
 from ._run import SolverOptions as SolverOptions
+from ._run import Work as Work
 from ._run import integrate as integrate
 from ._tableau import STATUS_MAX_STEPS as STATUS_MAX_STEPS
 from ._tableau import STATUS_NOT_FINITE as STATUS_NOT_FINITE
@@ -79,6 +88,7 @@ from ._tableau import STATUS_TEXT as STATUS_TEXT
 
 __all__ = [
     "LOGGER",
+    "SOURCE_STAMP",
     "STATUS_MAX_STEPS",
     "STATUS_NOT_FINITE",
     "STATUS_OK",
@@ -89,8 +99,10 @@ __all__ = [
     "Run",
     "Schedules",
     "SolverOptions",
+    "Work",
     "integrate",
     "integrate_block",
+    "kernel_jit",
     "no_linear_states",
     "run_blocks",
 ]

@@ -15,9 +15,6 @@ arrays, laid out by :class:`ocrelisim.engine.Run`) and steps each block through
 
 from __future__ import annotations
 
-import numba
-import numpy as np
-
 from ._dopri import (
     _copy_states,
     _dense_state,
@@ -231,11 +228,12 @@ def _accept(y, yn, k, ys, active, ne, n):  # type: ignore[no-untyped-def]
 
 
 @_inline_jit
-def integrate_block(rhs, linear, outputs, first, n, run):  # type: ignore[no-untyped-def]
+def integrate_block(rhs, linear, outputs, first, n, run, work):  # type: ignore[no-untyped-def]
     """Integrate patients ``first .. first + n - 1`` (processing order) as one lockstep block.
 
-    ``run`` is the flat tuple of :class:`ocrelisim.engine.Run`. Results of patient ``i`` go
-    to row ``rows[i]`` of ``out`` and of ``red``. The first ``ne`` states are explicit
+    ``run`` is the flat tuple of :class:`ocrelisim.engine.Run`, ``work`` that of
+    :class:`ocrelisim.engine.Work` (the task's scratch arrays, reset here). Results of patient
+    ``i`` go to row ``rows[i]`` of ``out`` and of ``red``. The first ``ne`` states are explicit
     (Dormand–Prince steps, accepted on their own error); the others are linear states,
     advanced through each accepted step by their own adaptive Radau IIA substeps (a multirate
     scheme, so fast linear states do not make the explicit states take their small steps).
@@ -245,34 +243,26 @@ def integrate_block(rhs, linear, outputs, first, n, run):  # type: ignore[no-unt
     (P, y0, sched, rows, _starts, ev_ptr, ev_time, ev_cmt, ev_rate, ev_bolus, t_out, extra,
      intervals, sel, red_outputs, thresholds, dense_states, active, node_states, atol, fctrl,
      ictrl, out, red, _stats) = run
+    (p, y, u, yt, yn, ys, k, ynode, o, bw, ptr, wl, gb, lb, c0, c1, cg, staged, bp_buf) = work
     rtol, h_init, t_end = fctrl[0], fctrl[1], fctrl[2]
-    lanes, ne, max_steps, n_out = ictrl[0], ictrl[1], ictrl[2], ictrl[3]
-    ns = y0.shape[1]
-    n_red = red_outputs.size
-    p = np.empty((P.shape[1], lanes))
-    y = np.zeros((ns, lanes))
-    u = np.zeros((ns, lanes))
-    yt = np.zeros((ns, lanes))
-    yn = np.zeros((ns, lanes))
-    k = np.zeros((7, ns, lanes))
-    o = np.zeros((n_out, lanes))
-    bw = np.zeros(7)
-    ptr = np.empty(lanes, dtype=np.int64)
-    ynode = np.zeros((3, ns, lanes))
-    ys = np.zeros((ns, lanes))
+    ne, max_steps = ictrl[1], ictrl[2]
+    for a2 in (y, u, yt, yn, ys, o, gb, lb, c0, c1):
+        a2[:] = 0.0
+    for a3 in (k, ynode, cg):
+        a3[:] = 0.0
+    wl[:] = 0.0
+    bw[:] = 0.0
     # Outputs are staged per block, time-major (contiguous over lanes), and transposed into
     # their rows at the end: writing one time point of 64 scattered rows at a time would touch
     # 64 cache lines and pages per point.
-    ws = (np.zeros(lanes), np.zeros((4, lanes)), np.zeros((4, lanes)), np.zeros((n_red, lanes)),
-          np.zeros((n_red, lanes)), np.zeros((n_red, 3, lanes)),
-          np.empty((sel.size, t_out.size, lanes)))
+    ws = (wl, gb, lb, c0, c1, cg, staged)
     req = (t_out, intervals, (red_outputs, thresholds), sel, dense_states, active, node_states)
     n_acc = 0
     n_rej = 0
     n_sub = 0
     n_sub_rej = 0
     _load_block(first, n, P, y0, sched, ev_ptr, p, y, ptr)
-    bps = _block_breakpoints(first, n, sched, ev_ptr, ev_time, extra, t_end)
+    bps = _block_breakpoints(first, n, sched, ev_ptr, ev_time, extra, t_end, bp_buf)
     jo = 0
     t = 0.0
     h = h_init
@@ -325,19 +315,19 @@ def integrate_block(rhs, linear, outputs, first, n, run):  # type: ignore[no-unt
 
 
 @_inline_jit
-def run_blocks(rhs, linear, outputs, b0, b1, run):  # type: ignore[no-untyped-def]
-    """Blocks ``b0 .. b1-1``, threads over blocks: the body of every model's kernel.
+def run_blocks(rhs, linear, outputs, b0, b1, run, work):  # type: ignore[no-untyped-def]
+    """Blocks ``b0 .. b1-1`` one after another: the body of every model's kernel.
 
-    A model's kernel is a module-level ``@njit(nogil=True, cache=True)`` function of
-    ``(b0, b1, run)`` that calls this with its ``rhs``, ``linear`` and ``outputs``
-    (see :mod:`ocrelisim.models.pk`).
+    A model's kernel is a module-level :func:`~ocrelisim.engine.kernel_jit` function of
+    ``(b0, b1, run, work)`` that calls this with its ``rhs``, ``linear`` and ``outputs`` (see
+    :mod:`ocrelisim.models.pk`); threads run tasks of blocks, each with its own ``work``.
     """
     starts = run[_STARTS]
     stats = run[_STATS]
-    for b in numba.prange(b0, b1):
+    for b in range(b0, b1):
         first = starts[b]
         n = starts[b + 1] - first
-        st, na, nr, nsub = integrate_block(rhs, linear, outputs, first, n, run)
+        st, na, nr, nsub = integrate_block(rhs, linear, outputs, first, n, run, work)
         stats[b, 0] = st
         stats[b, 1] = na
         stats[b, 2] = nr

@@ -2,24 +2,21 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from ._tableau import (
     _inline_jit,
 )
 
 
 @_inline_jit
-def _block_breakpoints(first, n, sched, ev_ptr, ev_time, extra, t_end):  # type: ignore[no-untyped-def]
-    """Sorted unique event times of the block's patients, plus extra times, within [0, t_end]."""
-    m = extra.size + 1
-    for ln in range(n):
-        q = sched[first + ln]
-        m += ev_ptr[q + 1] - ev_ptr[q]
-    buf = np.empty(m)
+def _block_breakpoints(first, n, sched, ev_ptr, ev_time, extra, t_end, buf):  # type: ignore[no-untyped-def]
+    """Sorted unique event times of the block's patients, plus extra times, within [0, t_end],
+    in ``buf`` (large enough for all of them: :func:`ocrelisim.engine._run.breakpoint_room`);
+    returns ``buf[:count]``. Allocates nothing (the kernel runs without Numba's runtime)."""
     j = 0
     for ln in range(n):
         q = sched[first + ln]
+        if ln > 0 and q == sched[first + ln - 1]:
+            continue  # the same schedule's times again (blocks hold one schedule: _blocks)
         for e in range(ev_ptr[q], ev_ptr[q + 1]):
             buf[j] = ev_time[e]
             j += 1
@@ -27,16 +24,45 @@ def _block_breakpoints(first, n, sched, ev_ptr, ev_time, extra, t_end):  # type:
         buf[j] = extra[e]
         j += 1
     buf[j] = t_end
-    buf = np.sort(buf)
-    out = np.empty(m)
+    m = j + 1
+    _heapsort(buf, m)
     c = 0
-    for i in range(m):
+    for i in range(m):  # unique, in place (c <= i)
         if buf[i] > t_end:
             break
-        if c == 0 or buf[i] > out[c - 1]:
-            out[c] = buf[i]
+        if c == 0 or buf[i] > buf[c - 1]:
+            buf[c] = buf[i]
             c += 1
-    return out[:c]
+    return buf[:c]
+
+
+@_inline_jit
+def _heapsort(a, m):  # type: ignore[no-untyped-def]
+    """Sort ``a[:m]`` ascending in place (no allocation; O(m log m))."""
+    for root in range(m // 2 - 1, -1, -1):
+        _sift_down(a, root, m)
+    for end in range(m - 1, 0, -1):
+        x = a[0]
+        a[0] = a[end]
+        a[end] = x
+        _sift_down(a, 0, end)
+
+
+@_inline_jit
+def _sift_down(a, root, m):  # type: ignore[no-untyped-def]
+    """Restore the max-heap below ``root`` in ``a[:m]``."""
+    while True:
+        child = 2 * root + 1
+        if child >= m:
+            return
+        if child + 1 < m and a[child + 1] > a[child]:
+            child += 1
+        if a[root] >= a[child]:
+            return
+        x = a[root]
+        a[root] = a[child]
+        a[child] = x
+        root = child
 
 
 @_inline_jit

@@ -64,8 +64,9 @@ class SolverOptions:
 class ModelSpec:
     """A model the solver can run: names, units, tolerances and its compiled kernel.
 
-    ``kernel`` is a module-level ``@njit(nogil=True, cache=True)`` function that calls
-    :func:`run_blocks` with the model's ``rhs``, ``linear`` and ``outputs`` (see ``pk.py``).
+    ``kernel`` is a module-level :data:`ocrelisim.engine.kernel_jit` function of ``(b0, b1,
+    run, work)`` that calls :func:`run_blocks` with the model's ``rhs``, ``linear`` and
+    ``outputs`` (see ``pk.py``).
     """
 
     name: str
@@ -169,6 +170,53 @@ class Run(NamedTuple):
     out: np.ndarray       # (n_sel, n, n_times) outputs, written
     red: np.ndarray       # (n_red, 5, n, n_intervals) reductions, written
     stats: np.ndarray     # (n_blocks, 4) status, accepted, rejected, substeps, written
+
+
+class Work(NamedTuple):
+    """One task's scratch arrays (shapes for ``lanes`` lanes), reset by the kernel at each
+    block: the kernel allocates nothing, so tasks that run at once need one each."""
+
+    p: Float2D            # (n_params, lanes) the block's kernel parameters
+    y: Float2D            # (n_states, lanes) states at the step start
+    u: Float2D            # (n_states, lanes) zero-order input rates
+    yt: Float2D           # (n_states, lanes) stage and dense-output values
+    yn: Float2D           # (n_states, lanes) states at the step end
+    ys: Float2D           # (n_states, lanes) states at the substep start
+    k: np.ndarray         # (7, n_states, lanes) Dormand–Prince stages
+    ynode: np.ndarray     # (3, n_states, lanes) values at the Radau nodes
+    o: Float2D            # (n_outputs, lanes) outputs
+    bw: Float1D           # (7,) dense-output weights
+    ptr: Int1D            # (lanes,) next dosing event of each lane
+    wl: Float1D           # (lanes,) per-lane error norms
+    gb: Float2D           # (4, lanes) g of a linear state at the substep start and nodes
+    lb: Float2D           # (4, lanes) lam of a linear state, same points
+    c0: Float2D           # (n_red, lanes) reduced outputs at the step start
+    c1: Float2D           # (n_red, lanes) ... at the step end
+    cg: np.ndarray        # (n_red, 3, lanes) ... at the Gauss nodes
+    staged: np.ndarray    # (n_selected, n_times, lanes) the block's outputs, time-major
+    bp_buf: Float1D       # room for the block's breakpoints (see breakpoint_room)
+
+
+def breakpoint_room(run: Run) -> int:
+    """The largest number of breakpoints a block of ``run`` can have before duplicates are
+    removed: its patients' dosing events, the extra times and the end."""
+    per_patient = np.diff(run.ev_ptr)[run.sched]
+    per_block = np.add.reduceat(per_patient, run.starts[:-1]) if per_patient.size else [0]
+    return int(np.max(per_block)) + run.extra.size + 1
+
+
+def workspace(run: Run, room: int) -> Work:
+    """Fresh scratch arrays for one task of ``run`` (``room``: :func:`breakpoint_room`)."""
+    lanes, n_out = int(run.ictrl[0]), int(run.ictrl[3])
+    ns, n_red = run.y0.shape[1], run.red_outputs.size
+    return Work(
+        p=np.zeros((run.P.shape[1], lanes)), y=np.zeros((ns, lanes)), u=np.zeros((ns, lanes)),
+        yt=np.zeros((ns, lanes)), yn=np.zeros((ns, lanes)), ys=np.zeros((ns, lanes)),
+        k=np.zeros((7, ns, lanes)), ynode=np.zeros((3, ns, lanes)), o=np.zeros((n_out, lanes)),
+        bw=np.zeros(7), ptr=np.zeros(lanes, dtype=np.int64), wl=np.zeros(lanes),
+        gb=np.zeros((4, lanes)), lb=np.zeros((4, lanes)), c0=np.zeros((n_red, lanes)),
+        c1=np.zeros((n_red, lanes)), cg=np.zeros((n_red, 3, lanes)),
+        staged=np.empty((run.sel.size, run.t_out.size, lanes)), bp_buf=np.empty(room))
 
 
 @dataclass(frozen=True, slots=True)
@@ -288,6 +336,10 @@ def _call_kernel(spec: ModelSpec, run: Run, options: SolverOptions,
                         for b0 in range(1, n_blocks, per_task)]
     n = run.P.shape[0]
     done = 0
+    room = breakpoint_room(run)
+
+    def call(b0: int, b1: int) -> None:
+        spec.kernel(b0, b1, packed, tuple(workspace(run, room)))
 
     def finished(b0: int, b1: int) -> None:
         nonlocal done
@@ -296,15 +348,15 @@ def _call_kernel(spec: ModelSpec, run: Run, options: SolverOptions,
             progress(done, n)
 
     with compile_notice(spec.kernel, spec.name):
-        spec.kernel(tasks[0][0], tasks[0][1], packed)
+        call(*tasks[0])
     finished(*tasks[0])
     if threads == 1 or len(tasks) == 1:
         for b0, b1 in tasks[1:]:
-            spec.kernel(b0, b1, packed)
+            call(b0, b1)
             finished(b0, b1)
         return
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        futures = {pool.submit(spec.kernel, b0, b1, packed): (b0, b1) for b0, b1 in tasks[1:]}
+        futures = {pool.submit(call, b0, b1): (b0, b1) for b0, b1 in tasks[1:]}
         for f in as_completed(futures):
             f.result()
             finished(*futures[f])

@@ -351,10 +351,10 @@ def outputs(y, p, o, n):  # type: ignore[no-untyped-def]
             o[r, ln] = y[st, ln]
 
 
-@njit(cache=True, error_model="numpy", fastmath={"contract"}, nogil=True)
-def kernel(b0, b1, run):  # type: ignore[no-untyped-def]
+@engine.kernel_jit
+def kernel(b0, b1, run, work):  # type: ignore[no-untyped-def]
     """Blocks b0..b1-1 of the immune model (threads over blocks)."""
-    engine.run_blocks(rhs, linear, outputs, b0, b1, run)
+    engine.run_blocks(rhs, linear, outputs, b0, b1, run, work)
 
 
 IMMUNE_MODEL = ModelSpec(

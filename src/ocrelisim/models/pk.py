@@ -111,10 +111,10 @@ def outputs(y, p, o, n):  # type: ignore[no-untyped-def]
         o[0, ln] = y[CENTRAL, ln] * p[_INV_V1, ln]
 
 
-@njit(cache=True, error_model="numpy", fastmath={"contract"}, nogil=True)
-def kernel(b0, b1, run):  # type: ignore[no-untyped-def]
+@engine.kernel_jit
+def kernel(b0, b1, run, work):  # type: ignore[no-untyped-def]
     """Blocks b0..b1-1 of the PK model (threads over blocks)."""
-    engine.run_blocks(rhs, engine.no_linear_states, outputs, b0, b1, run)
+    engine.run_blocks(rhs, engine.no_linear_states, outputs, b0, b1, run, work)
 
 
 PK_MODEL = ModelSpec(
