@@ -75,8 +75,8 @@ def linear(s, t, y, p, g, lam, n):  # type: ignore[no-untyped-def]
     """B cells as a linear state: dB/dt = kin − kout·(1 + Emax·C/(EC50 + C))·B."""
     for ln in range(n):
         c = y[0, ln] * p[_INV_V1, ln]
-        g[ln] = KIN
-        lam[ln] = KOUT * (1.0 + EMAX * c / (EC50 + c))
+        g[s, ln] = KIN
+        lam[s, ln] = KOUT * (1.0 + EMAX * c / (EC50 + c))
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"}, inline="always")

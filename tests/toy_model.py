@@ -35,8 +35,8 @@ def rhs(t, y, p, u, dy, n):  # type: ignore[no-untyped-def]
 def linear(s, t, y, p, g, lam, n):  # type: ignore[no-untyped-def]
     for ln in range(n):
         c = y[0, ln] / p[1, ln]
-        g[ln] = p[2, ln]
-        lam[ln] = p[3, ln] * (1.0 + c / (p[4, ln] + c))
+        g[s, ln] = p[2, ln]
+        lam[s, ln] = p[3, ln] * (1.0 + c / (p[4, ln] + c))
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"}, inline="always")

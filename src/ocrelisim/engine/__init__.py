@@ -32,10 +32,13 @@ A model supplies three Numba functions working on whole lane blocks:
 ``outputs(y, p, o, n)``
     ``o[:, :n]`` = output variables (``(n_outputs, lanes)``) from the states.
 ``linear(s, t, y, p, g, lam, n)`` (models with linear states; else :func:`no_linear_states`)
-    for a *linear state* ``s`` (one of the last states, ``s >= n_explicit``) fill ``g[:n]`` and
-    ``lam[:n]`` such that ``dy_s/dt = g − lam·y_s``. ``g`` and ``lam`` may depend on ``t``, the
-    explicit states and the linear states before ``s``, not on ``y_s`` or later states; no
-    explicit state may depend on a linear state, and doses go to explicit states only.
+    for a *linear state* ``s`` (one of the last states, ``s >= n_explicit``) fill
+    ``g[s, :n]`` and ``lam[s, :n]`` such that ``dy_s/dt = g − lam·y_s``. ``g`` and ``lam``
+    may depend on ``t``, the explicit states and the linear states before ``s``, not on
+    ``y_s`` or later states; no explicit state may depend on a linear state, and doses go to
+    explicit states only. At the same ``t`` the rows ``g[r]`` and ``lam[r]`` of the linear
+    states ``r`` before ``s`` that it reads (``ModelSpec.linear_reads``) are already filled,
+    so a quantity they share (a drug effect) is computed once.
 
 and a module-level kernel of three lines, which Numba caches on disk; its first compile is
 logged on :data:`LOGGER` (``"ocrelisim.engine"``)::

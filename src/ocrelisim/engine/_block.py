@@ -246,9 +246,9 @@ def integrate_block(rhs, linear, outputs, first, n, run, work):  # type: ignore[
     (p, y, u, yt, yn, ys, k, ynode, o, bw, ptr, wl, gb, lb, c0, c1, cg, staged, bp_buf) = work
     rtol, h_init, t_end = fctrl[0], fctrl[1], fctrl[2]
     ne, max_steps = ictrl[1], ictrl[2]
-    for a2 in (y, u, yt, yn, ys, o, gb, lb, c0, c1):
+    for a2 in (y, u, yt, yn, ys, o, c0, c1):
         a2[:] = 0.0
-    for a3 in (k, ynode, cg):
+    for a3 in (k, ynode, cg, gb, lb):
         a3[:] = 0.0
     wl[:] = 0.0
     bw[:] = 0.0

@@ -37,7 +37,9 @@ def _linear_substep(linear, tau, hl, ys, ynode, active, p, gb, lb, rtol, atol, w
     explicit states at the nodes ``tau + c_j hl`` (filled by the caller). Each linear state
     solves its 3x3 collocation system per lane, ``(I + h·A·diag(λ)) Y = y + h·A·g``, in the
     model's order, so that a state may depend on the node values of the linear states before
-    it. The node values go to ``ynode[j, s]`` (``ynode[2, s]``: the value at ``tau + hl``).
+    it and on their ``g`` and ``λ`` at the same point (``gb[j]``, ``lb[j]``: ``(n_states,
+    lanes)`` at the nodes, row 3 the substep start). The node values go to ``ynode[j, s]``
+    (``ynode[2, s]``: the value at ``tau + hl``).
 
     Returns the error norm (max over lanes and states of the RADAU5 embedded estimate,
     ``(I − hγJ)^-1``-filtered, over ``atol + rtol·max(|y|, |y_new|)``).
@@ -60,8 +62,8 @@ def _linear_substep(linear, tau, hl, ys, ynode, active, p, gb, lb, rtol, atol, w
         a = atol[s]
         for ln in range(n):
             y0 = ys[s, ln]
-            l0, l1, l2 = hl * lb[0, ln], hl * lb[1, ln], hl * lb[2, ln]
-            g0, g1, g2 = hl * gb[0, ln], hl * gb[1, ln], hl * gb[2, ln]
+            l0, l1, l2 = hl * lb[0, s, ln], hl * lb[1, s, ln], hl * lb[2, s, ln]
+            g0, g1, g2 = hl * gb[0, s, ln], hl * gb[1, s, ln], hl * gb[2, s, ln]
             m00, m01, m02 = 1.0 + _RA11 * l0, _RA12 * l1, _RA13 * l2
             m10, m11, m12 = _RA21 * l0, 1.0 + _RA22 * l1, _RA23 * l2
             m20, m21, m22 = _RA31 * l0, _RA32 * l1, 1.0 + _RA33 * l2
@@ -78,11 +80,13 @@ def _linear_substep(linear, tau, hl, ys, ynode, active, p, gb, lb, rtol, atol, w
             ynode[0, s, ln] = x0
             ynode[1, s, ln] = x1
             ynode[2, s, ln] = x2
-            lam0 = lb[3, ln]
-            f0 = gb[3, ln] - lam0 * y0
-            e = (f0 + (_RD1 * (x0 - y0) + _RD2 * (x1 - y0) + _RD3 * (x2 - y0)) * inv_h) / (
-                _RU1 * inv_h + lam0)
-            _track(wl, ln, e, y0, x2, a, rtol)
+            lam0 = lb[3, s, ln]
+            f0 = gb[3, s, ln] - lam0 * y0
+            # error e / d over a + rtol·max|y|: the same ratio as e over d·(a + rtol·max|y|),
+            # so scale the tolerance by d instead of dividing (one division less per lane)
+            e = f0 + (_RD1 * (x0 - y0) + _RD2 * (x1 - y0) + _RD3 * (x2 - y0)) * inv_h
+            d = abs(_RU1 * inv_h + lam0)
+            _track(wl, ln, e, d * y0, d * x2, d * a, rtol)
     return _worst(wl, n)
 
 

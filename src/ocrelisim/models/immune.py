@@ -278,44 +278,44 @@ def rhs(t, y, p, u, dy, n):  # type: ignore[no-untyped-def]
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"}, inline="always")
 def linear(s, t, y, p, g, lam, n):  # type: ignore[no-untyped-def]
-    """``dy_s/dt = g − lam·y_s`` for the immune states (see the module docstring)."""
-    # One branch per state outside the lane loops, so that each loop vectorises.
+    """``dy_s/dt = g[s] − lam[s]·y_s`` for the immune states (see the module docstring)."""
+    # One branch per state outside the lane loops, so that each loop vectorises. M2 and M3
+    # share the rate of the first CD20+ stage (the engine fills M1's row first).
     if s == _M1:  # first CD20+ stage, fed by the undepleted precursors (1 = baseline)
         for ln in range(n):
             c = y[pk.CENTRAL, ln] * p[pk.INV_V1, ln]
             e = c / (p[_EC50, ln] + c)
-            g[ln] = p[_KTR, ln]
-            lam[ln] = p[_KTR, ln] + p[_KKILL, ln] * e
+            g[s, ln] = p[_KTR, ln]
+            lam[s, ln] = p[_KTR, ln] + p[_KKILL, ln] * e
     elif s == _M2 or s == _M3:
         for ln in range(n):
-            c = y[pk.CENTRAL, ln] * p[pk.INV_V1, ln]
-            e = c / (p[_EC50, ln] + c)
-            g[ln] = p[_KTR, ln] * y[s - 1, ln]
-            lam[ln] = p[_KTR, ln] + p[_KKILL, ln] * e
+            g[s, ln] = p[_KTR, ln] * y[s - 1, ln]
+        for ln in range(n):
+            lam[s, ln] = lam[_M1, ln]
     elif s == _B:
         for ln in range(n):
             c = y[pk.CENTRAL, ln] * p[pk.INV_V1, ln]
             e = c / (p[_EC50, ln] + c)
-            g[ln] = p[_KOUT, ln] * p[_B0, ln] * y[_M3, ln]
-            lam[ln] = p[_KOUT, ln] * (1.0 + p[_EMAX, ln] * e)
+            g[s, ln] = p[_KOUT, ln] * p[_B0, ln] * y[_M3, ln]
+            lam[s, ln] = p[_KOUT, ln] * (1.0 + p[_EMAX, ln] * e)
     elif s == _T20:
         for ln in range(n):
             c = y[pk.CENTRAL, ln] * p[pk.INV_V1, ln]
             e = c / (p[_EC50, ln] + c)
-            g[ln] = p[_KT20, ln]
-            lam[ln] = p[_KT20, ln] * (1.0 + p[_EMAX_T20, ln] * e)
+            g[s, ln] = p[_KT20, ln]
+            lam[s, ln] = p[_KT20, ln] * (1.0 + p[_EMAX_T20, ln] * e)
     elif s == _X1:
         for ln in range(n):
-            g[ln] = p[_KD, ln] * (1.0 - y[_B, ln] * p[_INV_B0, ln])
-            lam[ln] = p[_KD, ln]
+            g[s, ln] = p[_KD, ln] * (1.0 - y[_B, ln] * p[_INV_B0, ln])
+            lam[s, ln] = p[_KD, ln]
     elif s == _X2:
         for ln in range(n):
-            g[ln] = p[_KD, ln] * y[_X1, ln]
-            lam[ln] = p[_KD, ln]
+            g[s, ln] = p[_KD, ln] * y[_X1, ln]
+            lam[s, ln] = p[_KD, ln]
     elif s == _PC:  # B-cell-derived plasma cells follow B/B0 with the pool's turnover
         for ln in range(n):
-            g[ln] = p[_KPC, ln] * y[_B, ln] * p[_INV_B0, ln]
-            lam[ln] = p[_KPC, ln]
+            g[s, ln] = p[_KPC, ln] * y[_B, ln] * p[_INV_B0, ln]
+            lam[s, ln] = p[_KPC, ln]
     else:  # immunoglobulins: long-lived plus B-cell-derived synthesis, first-order loss
         if s == _IGG:
             kel, llp, bpc = _KELG, _LLPG, _BPCG
@@ -324,8 +324,8 @@ def linear(s, t, y, p, g, lam, n):  # type: ignore[no-untyped-def]
         else:
             kel, llp, bpc = _KELA, _LLPA, _BPCA
         for ln in range(n):
-            g[ln] = p[llp, ln] + p[bpc, ln] * y[_PC, ln]
-            lam[ln] = p[kel, ln]
+            g[s, ln] = p[llp, ln] + p[bpc, ln] * y[_PC, ln]
+            lam[s, ln] = p[kel, ln]
 
 
 @njit(cache=True, error_model="numpy", fastmath={"contract"}, inline="always")
@@ -376,9 +376,9 @@ IMMUNE_MODEL = ModelSpec(
                   (_IGA,)),
     uniform_column=pk.KDES,
     n_explicit=len(pk.STATES),
-    # M1: drug in the central compartment; M2, M3: drug and the stage before; B: drug and M3;
-    # T20: drug; X1: B; X2: X1; P: B; IgG, IgM, IgA: P (see linear()).
-    linear_reads=((pk.CENTRAL,), (pk.CENTRAL, _M1), (pk.CENTRAL, _M2), (pk.CENTRAL, _M3),
+    # M1: drug in the central compartment; M2, M3: M1's rate and the stage before; B: drug
+    # and M3; T20: drug; X1: B; X2: X1; P: B; IgG, IgM, IgA: P (see linear()).
+    linear_reads=((pk.CENTRAL,), (_M1,), (_M1, _M2), (pk.CENTRAL, _M3),
                   (pk.CENTRAL,), (_B,), (_X1,), (_B,), (_PC,), (_PC,), (_PC,)),
 )
 
