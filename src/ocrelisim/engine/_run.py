@@ -227,7 +227,7 @@ def _aligned(shape: tuple[int, ...], dtype: type = np.float64) -> np.ndarray:
     made the same kernel up to 10% slower from one run to the next."""
     itemsize = np.dtype(dtype).itemsize
     count = int(np.prod(shape))
-    raw = np.zeros(count + 64 // itemsize, dtype=dtype)
+    raw: np.ndarray = np.zeros(count + 64 // itemsize, dtype=dtype)
     skip = (-raw.ctypes.data % 64) // itemsize
     return raw[skip:skip + count].reshape(shape)
 
