@@ -98,7 +98,7 @@ def _dp_attempt(rhs, t, h, y, p, u, k, yt, yn, rtol, atol, wl, ne, n):  # type: 
 
 @_inline_jit
 def _linear_attempt(linear, t, h, tau, hl, last, y, yn, k, bw, ys, ynode, node_states, active,  # type: ignore[no-untyped-def]
-                    p, gb, lb, rtol, atol, wl, ne, n):
+                    rate_of, p, gb, lb, minv, rtol, atol, wl, ne, n):
     """One Radau IIA substep ``[tau, tau + hl]`` inside the accepted step ``[t, t + h]``: the
     explicit states its linear states read at the Radau nodes (dense output), then the
     collocation solve. Returns the substep's error norm."""
@@ -111,7 +111,8 @@ def _linear_attempt(linear, t, h, tau, hl, last, y, yn, k, bw, ys, ynode, node_s
         else:
             theta = 1.0 if last else th0 + hl / h
         _explicit_at(theta, y, yn, k, h, bw, ynode[j], node_states, ne, n)
-    return _linear_substep(linear, tau, hl, ys, ynode, active, p, gb, lb, rtol, atol, wl, n)
+    return _linear_substep(linear, tau, hl, ys, ynode, active, rate_of, p, gb, lb, minv, rtol,
+                           atol, wl, n)
 
 
 @_inline_jit
@@ -166,8 +167,8 @@ def _cross_step(linear, outputs, t, h, t_new, hl, fac_l, jo, n_done, y, yn, k, b
     ``(status, hl, fac_l, jo, n_sub, n_sub_rejected)``: the substep size and factor carried to
     the next step, the next output index and the substeps accepted and rejected here.
     """
-    (t_out, intervals, reduce_spec, sel, dense_states, active, node_states) = run_req
-    wl, gb, lb, c0, c1, cg, staged = ws
+    (t_out, intervals, reduce_spec, sel, dense_states, active, node_states, rate_of) = run_req
+    wl, gb, lb, minv, c0, c1, cg, staged = ws
     ro = reduce_spec[0]
     has_linear = active.size > 0
     reduce = intervals.shape[0] > 0
@@ -187,7 +188,8 @@ def _cross_step(linear, outputs, t, h, t_new, hl, fac_l, jo, n_done, y, yn, k, b
             if status != STATUS_OK:
                 return status, hl, fac_l, jo, d_sub, d_rej
             errl = _linear_attempt(linear, t, h, tau, hl, last, y, yn, k, bw, ys, ynode,
-                                   node_states, active, p, gb, lb, rtol, atol, wl, ne, n)
+                                   node_states, active, rate_of, p, gb, lb, minv, rtol, atol,
+                                   wl, ne, n)
             if not errl < 1e300:
                 return STATUS_NOT_FINITE, hl, fac_l, jo, d_sub, d_rej
             fac_l = _step_factor(errl, 0.25)  # RADAU5 estimate ~ h^4
@@ -241,22 +243,24 @@ def integrate_block(rhs, linear, outputs, first, n, run, work):  # type: ignore[
     Returns ``(status, n_accepted, n_rejected, n_substeps)``.
     """
     (P, y0, sched, rows, _starts, ev_ptr, ev_time, ev_cmt, ev_rate, ev_bolus, t_out, extra,
-     intervals, sel, red_outputs, thresholds, dense_states, active, node_states, atol, fctrl,
-     ictrl, out, red, _stats) = run
-    (p, y, u, yt, yn, ys, k, ynode, o, bw, ptr, wl, gb, lb, c0, c1, cg, staged, bp_buf) = work
+     intervals, sel, red_outputs, thresholds, dense_states, active, node_states, rate_of, atol,
+     fctrl, ictrl, out, red, _stats) = run
+    (p, y, u, yt, yn, ys, k, ynode, o, bw, ptr, wl, gb, lb, minv, c0, c1, cg, staged,
+     bp_buf) = work
     rtol, h_init, t_end = fctrl[0], fctrl[1], fctrl[2]
     ne, max_steps = ictrl[1], ictrl[2]
     for a2 in (y, u, yt, yn, ys, o, c0, c1):
         a2[:] = 0.0
-    for a3 in (k, ynode, cg, gb, lb):
+    for a3 in (k, ynode, cg, gb, lb, minv):
         a3[:] = 0.0
     wl[:] = 0.0
     bw[:] = 0.0
     # Outputs are staged per block, time-major (contiguous over lanes), and transposed into
     # their rows at the end: writing one time point of 64 scattered rows at a time would touch
     # 64 cache lines and pages per point.
-    ws = (wl, gb, lb, c0, c1, cg, staged)
-    req = (t_out, intervals, (red_outputs, thresholds), sel, dense_states, active, node_states)
+    ws = (wl, gb, lb, minv, c0, c1, cg, staged)
+    req = (t_out, intervals, (red_outputs, thresholds), sel, dense_states, active, node_states,
+           rate_of)
     n_acc = 0
     n_rej = 0
     n_sub = 0
@@ -303,14 +307,14 @@ def integrate_block(rhs, linear, outputs, first, n, run, work):  # type: ignore[
         # Outputs at the breakpoint itself before any step (t = 0 case).
         while jo < t_out.size and t_out[jo] <= t and t_out[jo] == tb:
             outputs(y, p, o, n)
-            _write_outputs(o, sel, n, jo, ws[6])
+            _write_outputs(o, sel, n, jo, staged)
             jo += 1
         # A dose onset makes the old step sizes meaningless for the new dynamics.
         if _apply_events(tb, first, n, sched, ev_ptr, ev_time, ev_cmt, ev_rate, ev_bolus, ptr,
                          y, u):
             h = min(h, h_init)
             hl = min(hl, h_init)
-    _flush_outputs(ws[6], first, n, rows, out)
+    _flush_outputs(staged, first, n, rows, out)
     return STATUS_OK, n_acc, n_rej, n_sub
 
 

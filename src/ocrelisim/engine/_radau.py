@@ -28,7 +28,8 @@ from ._tableau import (
 
 
 @_inline_jit
-def _linear_substep(linear, tau, hl, ys, ynode, active, p, gb, lb, rtol, atol, wl, n):  # type: ignore[no-untyped-def]
+def _linear_substep(linear, tau, hl, ys, ynode, active, rate_of, p, gb, lb, minv, rtol, atol,  # type: ignore[no-untyped-def]
+                    wl, n):
     """Advance the active linear states (``active``, ascending) over ``[tau, tau + hl]`` by
     Radau IIA.
 
@@ -40,6 +41,11 @@ def _linear_substep(linear, tau, hl, ys, ynode, active, p, gb, lb, rtol, atol, w
     it and on their ``g`` and ``λ`` at the same point (``gb[j]``, ``lb[j]``: ``(n_states,
     lanes)`` at the nodes, row 3 the substep start). The node values go to ``ynode[j, s]``
     (``ynode[2, s]``: the value at ``tau + hl``).
+
+    A state with its own rate (``rate_of[s] == s``) inverts its matrix and keeps the inverse
+    in ``minv[s]`` (rows 0-8, row 9 the error estimate's scale); a state that shares the rate
+    of an earlier one (``rate_of[s] = r``, the same ``λ`` at all times) reuses ``minv[r]``: no
+    determinant, no division.
 
     Returns the error norm (max over lanes and states of the RADAU5 embedded estimate,
     ``(I − hγJ)^-1``-filtered, over ``atol + rtol·max(|y|, |y_new|)``).
@@ -59,35 +65,60 @@ def _linear_substep(linear, tau, hl, ys, ynode, active, p, gb, lb, rtol, atol, w
             else:
                 tj = tau
             linear(s, tj, ys if j == 3 else ynode[j], p, gb[j], lb[j], n)
-        a = atol[s]
-        for ln in range(n):
-            y0 = ys[s, ln]
-            l0, l1, l2 = hl * lb[0, s, ln], hl * lb[1, s, ln], hl * lb[2, s, ln]
-            g0, g1, g2 = hl * gb[0, s, ln], hl * gb[1, s, ln], hl * gb[2, s, ln]
-            m00, m01, m02 = 1.0 + _RA11 * l0, _RA12 * l1, _RA13 * l2
-            m10, m11, m12 = _RA21 * l0, 1.0 + _RA22 * l1, _RA23 * l2
-            m20, m21, m22 = _RA31 * l0, _RA32 * l1, 1.0 + _RA33 * l2
-            r0 = y0 + _RA11 * g0 + _RA12 * g1 + _RA13 * g2
-            r1 = y0 + _RA21 * g0 + _RA22 * g1 + _RA23 * g2
-            r2 = y0 + _RA31 * g0 + _RA32 * g1 + _RA33 * g2
-            c00 = m11 * m22 - m12 * m21
-            c01 = m12 * m20 - m10 * m22
-            c02 = m10 * m21 - m11 * m20
-            inv = 1.0 / (m00 * c00 + m01 * c01 + m02 * c02)
-            x0 = (c00 * r0 + (m02 * m21 - m01 * m22) * r1 + (m01 * m12 - m02 * m11) * r2) * inv
-            x1 = (c01 * r0 + (m00 * m22 - m02 * m20) * r1 + (m02 * m10 - m00 * m12) * r2) * inv
-            x2 = (c02 * r0 + (m01 * m20 - m00 * m21) * r1 + (m00 * m11 - m01 * m10) * r2) * inv
-            ynode[0, s, ln] = x0
-            ynode[1, s, ln] = x1
-            ynode[2, s, ln] = x2
-            lam0 = lb[3, s, ln]
-            f0 = gb[3, s, ln] - lam0 * y0
-            # error e / d over a + rtol·max|y|: the same ratio as e over d·(a + rtol·max|y|),
-            # so scale the tolerance by d instead of dividing (one division less per lane)
-            e = f0 + (_RD1 * (x0 - y0) + _RD2 * (x1 - y0) + _RD3 * (x2 - y0)) * inv_h
-            d = abs(_RU1 * inv_h + lam0)
-            _track(wl, ln, e, d * y0, d * x2, d * a, rtol)
+        r = rate_of[s]
+        if r == s:
+            _invert(hl, inv_h, lb, s, minv[s], n)
+        _collocate(hl, inv_h, ys, ynode, gb, lb, s, r, minv[r], atol[s], rtol, wl, n)
     return _worst(wl, n)
+
+
+@_inline_jit
+def _invert(hl, inv_h, lb, s, mi, n):  # type: ignore[no-untyped-def]
+    """``mi[0:9]``: the inverse of ``I + h·A·diag(λ_s)`` (row-major, by cofactors), ``mi[9]``:
+    ``|1/(γh) + λ_s(τ)|``, the error estimate's scale, per lane."""
+    for ln in range(n):
+        l0, l1, l2 = hl * lb[0, s, ln], hl * lb[1, s, ln], hl * lb[2, s, ln]
+        m00, m01, m02 = 1.0 + _RA11 * l0, _RA12 * l1, _RA13 * l2
+        m10, m11, m12 = _RA21 * l0, 1.0 + _RA22 * l1, _RA23 * l2
+        m20, m21, m22 = _RA31 * l0, _RA32 * l1, 1.0 + _RA33 * l2
+        c00 = m11 * m22 - m12 * m21
+        c01 = m12 * m20 - m10 * m22
+        c02 = m10 * m21 - m11 * m20
+        inv = 1.0 / (m00 * c00 + m01 * c01 + m02 * c02)
+        mi[0, ln] = c00 * inv
+        mi[1, ln] = (m02 * m21 - m01 * m22) * inv
+        mi[2, ln] = (m01 * m12 - m02 * m11) * inv
+        mi[3, ln] = c01 * inv
+        mi[4, ln] = (m00 * m22 - m02 * m20) * inv
+        mi[5, ln] = (m02 * m10 - m00 * m12) * inv
+        mi[6, ln] = c02 * inv
+        mi[7, ln] = (m01 * m20 - m00 * m21) * inv
+        mi[8, ln] = (m00 * m11 - m01 * m10) * inv
+        mi[9, ln] = abs(_RU1 * inv_h + lb[3, s, ln])
+
+
+@_inline_jit
+def _collocate(hl, inv_h, ys, ynode, gb, lb, s, r, mi, a, rtol, wl, n):  # type: ignore[no-untyped-def]
+    """Node values of state ``s`` from the inverse ``mi`` of its matrix (that of state ``r``,
+    whose rate it has), and its error estimate into ``wl``."""
+    for ln in range(n):
+        y0 = ys[s, ln]
+        g0, g1, g2 = hl * gb[0, s, ln], hl * gb[1, s, ln], hl * gb[2, s, ln]
+        r0 = y0 + _RA11 * g0 + _RA12 * g1 + _RA13 * g2
+        r1 = y0 + _RA21 * g0 + _RA22 * g1 + _RA23 * g2
+        r2 = y0 + _RA31 * g0 + _RA32 * g1 + _RA33 * g2
+        x0 = mi[0, ln] * r0 + mi[1, ln] * r1 + mi[2, ln] * r2
+        x1 = mi[3, ln] * r0 + mi[4, ln] * r1 + mi[5, ln] * r2
+        x2 = mi[6, ln] * r0 + mi[7, ln] * r1 + mi[8, ln] * r2
+        ynode[0, s, ln] = x0
+        ynode[1, s, ln] = x1
+        ynode[2, s, ln] = x2
+        f0 = gb[3, s, ln] - lb[3, r, ln] * y0
+        # error e / d over a + rtol·max|y|: the same ratio as e over d·(a + rtol·max|y|), so
+        # the tolerance is scaled by d instead of dividing (one division less per lane)
+        e = f0 + (_RD1 * (x0 - y0) + _RD2 * (x1 - y0) + _RD3 * (x2 - y0)) * inv_h
+        d = mi[9, ln]
+        _track(wl, ln, e, d * y0, d * x2, d * a, rtol)
 
 
 @_inline_jit

@@ -91,6 +91,12 @@ class ModelSpec:
     *linear states* advanced by Radau IIA on the same steps (None: all explicit); the solver
     passes this number to the kernel. See the module docstring for the conditions a linear
     state must meet."""
+    linear_rate_of: tuple[int, ...] | None = None
+    """Per linear state (in state order), the linear state whose ``lam`` it has: itself, or
+    an earlier one with its own rate that it reads (``linear_reads``) and whose rate equals
+    its own at all times (stages of a chain depleted alike). The solver then reuses that
+    state's inverted collocation matrix, and ``linear`` need not fill its ``lam``. None: each
+    its own."""
     linear_reads: tuple[tuple[int, ...], ...] | None = None
     """Per linear state (in state order), the states its ``g`` and ``lam`` read: explicit states
     and earlier linear states. With ``output_reads`` it lets the solver integrate only the
@@ -112,6 +118,17 @@ class ModelSpec:
             raise InvalidParameterError(
                 f"model {self.name!r}: linear_reads needs one entry per linear state "
                 f"({ns - ne}), each naming explicit states or earlier linear states")
+        if self.linear_rate_of is not None:
+            rate = self.linear_rate_of
+            bad = len(rate) != ns - ne or any(
+                r != s and not (ne <= r < s and rate[r - ne] == r
+                                and (self.linear_reads is None or r in self.linear_reads[s - ne]))
+                for s, r in enumerate(rate, start=ne))
+            if bad:
+                raise InvalidParameterError(
+                    f"model {self.name!r}: linear_rate_of needs one entry per linear state "
+                    f"({ns - ne}): the state itself, or an earlier linear state with its own "
+                    "rate that it reads (linear_reads)")
         if not 1 <= ne <= ns or len(self.atol_scale) != ns:
             raise InvalidParameterError(
                 f"model {self.name!r}: n_explicit = {self.n_explicit} and {len(self.atol_scale)} "
@@ -122,6 +139,14 @@ class ModelSpec:
     def explicit(self) -> int:
         """Number of explicit (Dormand–Prince) states, passed to the kernel."""
         return len(self.states) if self.n_explicit is None else self.n_explicit
+
+    @property
+    def rate_sources(self) -> tuple[int, ...]:
+        """For every state, the state whose ``lam`` it has (itself unless
+        :attr:`linear_rate_of` says otherwise), passed to the kernel."""
+        ne = self.explicit
+        own = tuple(range(len(self.states)))
+        return own if self.linear_rate_of is None else (*own[:ne], *self.linear_rate_of)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +189,7 @@ class Run(NamedTuple):
     dense_states: Int1D   # states the stored and reduced outputs read
     active: Int1D         # linear states integrated
     node_states: Int1D    # explicit states the active linear states read
+    rate_of: Int1D        # (n_states,) the state whose lam each state has (ModelSpec)
     atol: Float1D         # (n_states,) absolute tolerances
     fctrl: Float1D        # rtol, h_init, t_end
     ictrl: Int1D          # lanes, n_explicit, max_steps, n_outputs
@@ -191,6 +217,8 @@ class Work(NamedTuple):
     gb: np.ndarray        # (4, n_states, lanes) g of the linear states at the nodes and the
                           # substep start (row 3)
     lb: np.ndarray        # (4, n_states, lanes) their lam, same points
+    minv: np.ndarray      # (n_states, 10, lanes) inverse collocation matrix of each own-rate
+                          # linear state, row 9 the error estimate's scale
     c0: Float2D           # (n_red, lanes) reduced outputs at the step start
     c1: Float2D           # (n_red, lanes) ... at the step end
     cg: np.ndarray        # (n_red, 3, lanes) ... at the Gauss nodes
@@ -216,7 +244,7 @@ def workspace(run: Run, room: int) -> Work:
         p=z((run.P.shape[1], lanes)), y=z((ns, lanes)), u=z((ns, lanes)), yt=z((ns, lanes)),
         yn=z((ns, lanes)), ys=z((ns, lanes)), k=z((7, ns, lanes)), ynode=z((3, ns, lanes)),
         o=z((n_out, lanes)), bw=z((7,)), ptr=z((lanes,), np.int64), wl=z((lanes,)),
-        gb=z((4, ns, lanes)), lb=z((4, ns, lanes)), c0=z((n_red, lanes)), c1=z((n_red, lanes)),
+        gb=z((4, ns, lanes)), lb=z((4, ns, lanes)), minv=z((ns, 10, lanes)), c0=z((n_red, lanes)), c1=z((n_red, lanes)),
         cg=z((n_red, 3, lanes)), staged=z((run.sel.size, run.t_out.size, lanes)),
         bp_buf=z((room,)))
 
@@ -298,6 +326,7 @@ def integrate(spec: ModelSpec, P: Float2D, y0: Float2D, schedules: Schedules, t_
         t_out=t_out, extra=np.unique(intervals.ravel()) if intervals.size else np.zeros(0),
         intervals=intervals, sel=sel, red_outputs=ro, thresholds=thresholds_arr,
         dense_states=dense, active=active, node_states=nodes,
+        rate_of=np.array(spec.rate_sources, dtype=np.int64),
         atol=options.atol * np.asarray(spec.atol_scale, dtype=np.float64),
         fctrl=np.array([options.rtol, options.h_init, t_end], dtype=np.float64),
         ictrl=np.array([options.lanes, spec.explicit, options.max_steps, len(spec.outputs)],

@@ -279,19 +279,16 @@ def rhs(t, y, p, u, dy, n):  # type: ignore[no-untyped-def]
 @njit(cache=True, error_model="numpy", fastmath={"contract"}, inline="always")
 def linear(s, t, y, p, g, lam, n):  # type: ignore[no-untyped-def]
     """``dy_s/dt = g[s] − lam[s]·y_s`` for the immune states (see the module docstring)."""
-    # One branch per state outside the lane loops, so that each loop vectorises. M2 and M3
-    # share the rate of the first CD20+ stage (the engine fills M1's row first).
+    # One branch per state outside the lane loops, so that each loop vectorises.
     if s == _M1:  # first CD20+ stage, fed by the undepleted precursors (1 = baseline)
         for ln in range(n):
             c = y[pk.CENTRAL, ln] * p[pk.INV_V1, ln]
             e = c / (p[_EC50, ln] + c)
             g[s, ln] = p[_KTR, ln]
             lam[s, ln] = p[_KTR, ln] + p[_KKILL, ln] * e
-    elif s == _M2 or s == _M3:
+    elif s == _M2 or s == _M3:  # M1's rate (linear_rate_of): the solver reuses its matrix
         for ln in range(n):
             g[s, ln] = p[_KTR, ln] * y[s - 1, ln]
-        for ln in range(n):
-            lam[s, ln] = lam[_M1, ln]
     elif s == _B:
         for ln in range(n):
             c = y[pk.CENTRAL, ln] * p[pk.INV_V1, ln]
@@ -380,6 +377,8 @@ IMMUNE_MODEL = ModelSpec(
     # and M3; T20: drug; X1: B; X2: X1; P: B; IgG, IgM, IgA: P (see linear()).
     linear_reads=((pk.CENTRAL,), (_M1,), (_M1, _M2), (pk.CENTRAL, _M3),
                   (pk.CENTRAL,), (_B,), (_X1,), (_B,), (_PC,), (_PC,), (_PC,)),
+    # The three CD20+ stages are depleted alike: M2 and M3 have M1's rate ktr + kout·Emax·E.
+    linear_rate_of=(_M1, _M1, _M1, *range(_B, len(STATES))),
 )
 
 
