@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 # Compiles (or loads) one model kernel: run in a subprocess per model (the third model, the
 # tests' own, is registered first).
@@ -15,28 +14,13 @@ _WARM = ("import ocrelisim as oc; from ocrelisim import models; from tests impor
 
 
 def pytest_configure(config: object) -> None:
-    """Drop stale Numba caches, then (xdist controller only) compile the kernels once.
+    """With ``-n N``, compile the kernels once in the controller (xdist workers load them).
 
-    Numba checks only the source file of a cached function, but model kernels inline the
-    engine and the PK right-hand side: a kernel cached before an engine or model module was
-    edited is dropped. With ``-n N`` every worker would otherwise compile the same kernels
-    at the same time; the controller compiles each model once, in parallel subprocesses,
-    and the workers load the cache.
+    Every worker would otherwise compile the same kernels at the same time; the controller
+    compiles each model once, in parallel subprocesses. A kernel cached before an engine or
+    model module was edited is not loaded: the cache key includes their source
+    (``ocrelisim.engine.SOURCE_STAMP``).
     """
-    import ocrelisim
-
-    package = Path(ocrelisim.__file__).parent
-    # the kernels are compiled from these modules (engine code is inlined into the models)
-    tests = Path(__file__).parent
-    sources = [*(package / "engine").glob("*.py"), *(package / "models").glob("*.py")]
-    stamp = max(f.stat().st_mtime for f in sources)
-    caches = [package / "models" / "__pycache__", tests / "__pycache__"]
-    for f in [g for c in caches for g in (*c.glob("*.nbi"), *c.glob("*.nbc"))]:
-        try:
-            if f.stat().st_mtime < stamp:
-                f.unlink()
-        except FileNotFoundError:  # another xdist worker removed it first
-            pass
     is_worker = hasattr(config, "workerinput")
     getoption = getattr(config, "getoption", None)
     parallel = getoption is not None and getoption("numprocesses", default=None)

@@ -244,8 +244,9 @@ def workspace(run: Run, room: int) -> Work:
         p=z((run.P.shape[1], lanes)), y=z((ns, lanes)), u=z((ns, lanes)), yt=z((ns, lanes)),
         yn=z((ns, lanes)), ys=z((ns, lanes)), k=z((7, ns, lanes)), ynode=z((3, ns, lanes)),
         o=z((n_out, lanes)), bw=z((7,)), ptr=z((lanes,), np.int64), wl=z((lanes,)),
-        gb=z((4, ns, lanes)), lb=z((4, ns, lanes)), minv=z((ns, 10, lanes)), c0=z((n_red, lanes)), c1=z((n_red, lanes)),
-        cg=z((n_red, 3, lanes)), staged=z((run.sel.size, run.t_out.size, lanes)),
+        gb=z((4, ns, lanes)), lb=z((4, ns, lanes)), minv=z((ns, 10, lanes)),
+        c0=z((n_red, lanes)), c1=z((n_red, lanes)), cg=z((n_red, 3, lanes)),
+        staged=z((run.sel.size, run.t_out.size, lanes)),
         bp_buf=z((room,)))
 
 
