@@ -172,35 +172,19 @@ def _track(wl, ln, e, y0, y1, a, rtol):  # type: ignore[no-untyped-def]
 def _worst(wl, n):  # type: ignore[no-untyped-def]
     """Max of wl[:n], NaN when any is NaN (a non-finite lane must fail its block).
 
-    Eight running maxima, each ``w = x if x > w else w + (x - x)`` (``x - x`` is NaN only for
-    NaN or inf, and a NaN ``w`` stays NaN): one chain of 64 dependent compare-and-selects was
-    6% of the PK model's run time (perf, benchmarks/RESULTS.md).
+    Each running maximum is ``w = x if x > w else w + (x - x)`` (``x - x`` is NaN only for NaN
+    or inf, and a NaN ``w`` stays NaN). Eight independent maxima over every eighth lane: one
+    chain of 64 dependent compare-and-selects was 6% of the PK model's run time (perf,
+    benchmarks/RESULTS.md).
     """
-    w0 = w1 = w2 = w3 = w4 = w5 = w6 = w7 = 0.0
-    m = n - n % 8
-    for ln in range(0, m, 8):
-        x = wl[ln]
-        w0 = x if x > w0 else w0 + (x - x)
-        x = wl[ln + 1]
-        w1 = x if x > w1 else w1 + (x - x)
-        x = wl[ln + 2]
-        w2 = x if x > w2 else w2 + (x - x)
-        x = wl[ln + 3]
-        w3 = x if x > w3 else w3 + (x - x)
-        x = wl[ln + 4]
-        w4 = x if x > w4 else w4 + (x - x)
-        x = wl[ln + 5]
-        w5 = x if x > w5 else w5 + (x - x)
-        x = wl[ln + 6]
-        w6 = x if x > w6 else w6 + (x - x)
-        x = wl[ln + 7]
-        w7 = x if x > w7 else w7 + (x - x)
-    for ln in range(m, n):
-        x = wl[ln]
-        w0 = x if x > w0 else w0 + (x - x)
-    for x in (w1, w2, w3, w4, w5, w6, w7):
-        w0 = x if x > w0 else w0 + (x - x)
-    return w0
+    worst = 0.0
+    for k in range(8):
+        w = 0.0
+        for ln in range(k, n, 8):
+            x = wl[ln]
+            w = x if x > w else w + (x - x)
+        worst = w if w > worst else worst + (w - w)
+    return worst
 
 
 @_inline_jit
