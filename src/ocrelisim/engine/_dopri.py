@@ -164,27 +164,35 @@ def _track(wl, ln, e, y0, y1, a, rtol):  # type: ignore[no-untyped-def]
     ay0 = abs(y0)
     ay1 = abs(y1)
     r = abs(e) / (a + rtol * (ay0 if ay0 > ay1 else ay1))
-    w = wl[ln]
-    wl[ln] = r if r > w else w + (r - r)  # r - r is NaN when r is
+    wl[ln] = _max_nan(wl[ln], r)
 
 
 @_inline_jit
 def _worst(wl, n):  # type: ignore[no-untyped-def]
     """Max of wl[:n], NaN when any is NaN (a non-finite lane must fail its block).
 
-    Each running maximum is ``w = x if x > w else w + (x - x)`` (``x - x`` is NaN only for NaN
-    or inf, and a NaN ``w`` stays NaN). Eight independent maxima over every eighth lane: one
-    chain of 64 dependent compare-and-selects was 6% of the PK model's run time (perf,
-    benchmarks/RESULTS.md).
+    Eight independent running maxima, unrolled: one chain of 64 dependent compare-and-selects
+    was 6% of the PK model's run time, and a loop over every eighth lane ran the immune model
+    3% slower than this (perf, benchmarks/RESULTS.md).
     """
-    worst = 0.0
-    for k in range(8):
-        w = 0.0
-        for ln in range(k, n, 8):
-            x = wl[ln]
-            w = x if x > w else w + (x - x)
-        worst = w if w > worst else worst + (w - w)
-    return worst
+    w0 = w1 = w2 = w3 = w4 = w5 = w6 = w7 = 0.0
+    m = n - n % 8
+    for ln in range(0, m, 8):
+        w0, w1 = _max_nan(w0, wl[ln]), _max_nan(w1, wl[ln + 1])
+        w2, w3 = _max_nan(w2, wl[ln + 2]), _max_nan(w3, wl[ln + 3])
+        w4, w5 = _max_nan(w4, wl[ln + 4]), _max_nan(w5, wl[ln + 5])
+        w6, w7 = _max_nan(w6, wl[ln + 6]), _max_nan(w7, wl[ln + 7])
+    for ln in range(m, n):
+        w0 = _max_nan(w0, wl[ln])
+    return _max_nan(_max_nan(_max_nan(w0, w1), _max_nan(w2, w3)),
+                    _max_nan(_max_nan(w4, w5), _max_nan(w6, w7)))
+
+
+@_inline_jit
+def _max_nan(w, x):  # type: ignore[no-untyped-def]
+    """The larger of ``w`` and ``x``, NaN when either is (``x - x`` is NaN only for NaN or
+    inf, and a NaN ``w`` loses every comparison and stays NaN)."""
+    return x if x > w else w + (x - x)
 
 
 @_inline_jit
