@@ -49,6 +49,7 @@ from ._tableau import (
     STATUS_NOT_FINITE,
     STATUS_OK,
     _inline_jit,
+    _leaf_jit,
 )
 
 # Positions in the Run tuple of the fields run_blocks reads (globals are compile-time constants).
@@ -62,7 +63,7 @@ def no_linear_states(s, t, y, p, g, lam, n):  # type: ignore[no-untyped-def]
     return
 
 
-@_inline_jit
+@_leaf_jit
 def _load_block(first, n, P, y0, sched, ev_ptr, p, y, ptr):  # type: ignore[no-untyped-def]
     """Lanes 0..n-1 of the block: parameters, initial states, first event of each schedule."""
     for ln in range(n):
@@ -266,14 +267,14 @@ def integrate_block(rhs, linear, outputs, first, n, run, work):  # type: ignore[
     n_sub = 0
     n_sub_rej = 0
     _load_block(first, n, P, y0, sched, ev_ptr, p, y, ptr)
-    bps = _block_breakpoints(first, n, sched, ev_ptr, ev_time, extra, t_end, bp_buf)
+    n_bp = _block_breakpoints(first, n, sched, ev_ptr, ev_time, extra, t_end, bp_buf)
     jo = 0
     t = 0.0
     h = h_init
     hl = h_init
     fac_l = 1.0
-    for ib in range(bps.size):
-        tb = bps[ib]
+    for ib in range(n_bp):
+        tb = bp_buf[ib]
         if tb > t:  # integrate [t, tb]: no discontinuity inside
             rhs(t, y, p, u, k[0], n)
             while t < tb:

@@ -14,16 +14,16 @@ from typing import Any
 from numba import njit
 from numba.core import event
 from numba.core.caching import FunctionCache
-from numba.core.cpu import CPUTargetOptions
+
+from ._tableau import NO_NRT
 
 # A kernel runs without Numba's reference-counting runtime (NRT): every array it touches is
 # passed in (the run and a per-task workspace), so it allocates nothing, and the views it takes
 # (``k[1]``, ``ynode[j]``) cost no atomic increment and decrement through an opaque call (11% of
 # the PK model's samples under perf: benchmarks/RESULTS.md). ``_nrt`` is a Numba option with a
 # leading underscore; a Numba without it keeps the runtime (correct, slower).
-_OPTIONS: dict[str, Any] = {"error_model": "numpy", "fastmath": {"contract"}, "nogil": True}
-if hasattr(CPUTargetOptions, "_nrt"):
-    _OPTIONS["_nrt"] = False
+_OPTIONS: dict[str, Any] = {"error_model": "numpy", "fastmath": {"contract"}, "nogil": True,
+                            **NO_NRT}
 
 
 def source_stamp(package: Path) -> str:

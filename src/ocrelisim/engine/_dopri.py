@@ -56,6 +56,7 @@ from ._tableau import (
     STATUS_OK,
     STATUS_STEP_TOO_SMALL,
     _inline_jit,
+    _leaf_jit,
 )
 
 
@@ -167,7 +168,7 @@ def _track(wl, ln, e, y0, y1, a, rtol):  # type: ignore[no-untyped-def]
     wl[ln] = _max_nan(wl[ln], r)
 
 
-@_inline_jit
+@_leaf_jit
 def _worst(wl, n):  # type: ignore[no-untyped-def]
     """Max of wl[:n], NaN when any is NaN (a non-finite lane must fail its block).
 

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from ._tableau import (
-    _inline_jit,
+    _leaf_jit,
 )
 
 
-@_inline_jit
+@_leaf_jit
 def _block_breakpoints(first, n, sched, ev_ptr, ev_time, extra, t_end, buf):  # type: ignore[no-untyped-def]
     """Sorted unique event times of the block's patients, plus extra times, within [0, t_end],
-    in ``buf`` (large enough for all of them: :func:`ocrelisim.engine._run.breakpoint_room`);
-    returns ``buf[:count]``. Allocates nothing (the kernel runs without Numba's runtime)."""
+    in ``buf[:count]`` (large enough for all of them:
+    :func:`ocrelisim.engine._run.breakpoint_room`); returns ``count``. Allocates nothing (the
+    kernel runs without Numba's runtime)."""
     j = 0
     for ln in range(n):
         q = sched[first + ln]
@@ -33,10 +34,10 @@ def _block_breakpoints(first, n, sched, ev_ptr, ev_time, extra, t_end, buf):  # 
         if c == 0 or buf[i] > buf[c - 1]:
             buf[c] = buf[i]
             c += 1
-    return buf[:c]
+    return c
 
 
-@_inline_jit
+@_leaf_jit
 def _heapsort(a, m):  # type: ignore[no-untyped-def]
     """Sort ``a[:m]`` ascending in place (no allocation; O(m log m))."""
     for root in range(m // 2 - 1, -1, -1):
@@ -48,7 +49,7 @@ def _heapsort(a, m):  # type: ignore[no-untyped-def]
         _sift_down(a, 0, end)
 
 
-@_inline_jit
+@_leaf_jit
 def _sift_down(a, root, m):  # type: ignore[no-untyped-def]
     """Restore the max-heap below ``root`` in ``a[:m]``."""
     while True:
@@ -65,7 +66,7 @@ def _sift_down(a, root, m):  # type: ignore[no-untyped-def]
         root = child
 
 
-@_inline_jit
+@_leaf_jit
 def _apply_events(tb, first, n, sched, ev_ptr, ev_time, ev_cmt, ev_rate, ev_bolus, ptr, y, u):  # type: ignore[no-untyped-def]
     """Apply every event at time ``tb``: rate changes to u, boluses to y.
 

@@ -12,6 +12,7 @@ from ._tableau import (
     _GL_X1,
     _GL_X2,
     _inline_jit,
+    _leaf_jit,
 )
 
 
@@ -90,7 +91,7 @@ def _write_outputs(o, sel, n, j, staged):  # type: ignore[no-untyped-def]
             staged[v, j, ln] = o[w, ln]
 
 
-@_inline_jit
+@_leaf_jit
 def _flush_outputs(staged, first, n, rows, out):  # type: ignore[no-untyped-def]
     """Copy the block's staged outputs (time-major) to the patients' rows (a transpose)."""
     for v in range(staged.shape[0]):

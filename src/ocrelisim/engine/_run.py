@@ -167,8 +167,8 @@ class Schedules:
 
 class Run(NamedTuple):
     """Everything a kernel call reads and writes, as one flat tuple of arrays (the kernel gets
-    ``tuple(run)``: Numba's parallel loops take flat tuples of arrays, not nested ones or
-    scalars). Patients are in processing order (see :func:`integrate`)."""
+    ``tuple(run)``; scalars travel in ``fctrl`` and ``ictrl``, so that one compiled signature
+    serves every run). Patients are in processing order (see :func:`integrate`)."""
 
     P: Float2D            # (n, n_params) kernel parameters
     y0: Float2D           # (n, n_states) initial states

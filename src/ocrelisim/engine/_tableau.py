@@ -6,7 +6,10 @@ Dormand–Prince 5(4) (explicit states), 3-point Gauss–Legendre (interval redu
 
 from __future__ import annotations
 
+from typing import Any
+
 from numba import njit
+from numba.core.cpu import CPUTargetOptions
 
 # Dormand–Prince 5(4) tableau (Dormand & Prince 1980; Hairer, Nørsett & Wanner, Solving ODE I).
 _C2, _C3, _C4, _C5 = 1.0 / 5.0, 3.0 / 10.0, 4.0 / 5.0, 8.0 / 9.0
@@ -58,9 +61,18 @@ _LD2 = (_RC2 - 0.0) * (_RC2 - _RC1) * (_RC2 - 1.0)
 _LD3 = (1.0 - 0.0) * (1.0 - _RC1) * (1.0 - _RC2)
 
 # Compiler flags of every solver function: no Python division checks (they block
-# vectorisation), fused multiply-add contraction and no other fast-math; inlined into the model
-# kernel so the whole block step is one function (no per-call reference counting).
+# vectorisation), fused multiply-add contraction and no other fast-math. Most are inlined into
+# the model kernel by Numba, so each step is straight-line code over the lanes.
 _inline_jit = njit(cache=True, error_model="numpy", fastmath={"contract"}, inline="always")
+
+# Kernels run without Numba's reference-counting runtime (see engine._compile.kernel_jit), and
+# so do the few functions called once per block or breakpoint (loading a block, its
+# breakpoints, dose events, the output transpose, the lane maximum): they are compiled once
+# each and called, not copied into every call site by Numba's IR inliner. That cut the immune
+# kernel's compile from 64 to 44 s at the same speed; making the per-step functions calls
+# too compiled in 17 s but ran 12-19% slower (benchmarks/RESULTS.md).
+NO_NRT: dict[str, Any] = {"_nrt": False} if hasattr(CPUTargetOptions, "_nrt") else {}
+_leaf_jit = njit(**{"cache": True, "error_model": "numpy", "fastmath": {"contract"}, **NO_NRT})
 
 _SAFETY, _MIN_FACTOR, _MAX_FACTOR = 0.9, 0.2, 10.0
 
