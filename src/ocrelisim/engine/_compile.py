@@ -59,8 +59,8 @@ def kernel_jit(fn: Callable[..., Any]) -> Any:
     engine's source (:class:`_StampedCache`).
     """
     dispatcher = njit(**_OPTIONS)(fn)
-    dispatcher.enable_caching()
-    dispatcher._cache = _StampedCache(fn)  # type: ignore[no-untyped-call]  # the key extended
+    # what Dispatcher.enable_caching() does, with the key extended
+    dispatcher._cache = _StampedCache(fn)  # type: ignore[no-untyped-call]
     return dispatcher
 
 LOGGER = logging.getLogger("ocrelisim.engine")
