@@ -30,9 +30,16 @@ SEED = 20261129
 BANK = 1500
 
 
+def _trial(name: str, replicates: int) -> trials.TrialResult:
+    return trials.run_trial(trials.preset(name), replicates, SEED, bank_size=BANK, workers=1)
+
+
+def _summary(result: trials.TrialResult) -> pd.DataFrame:
+    return result.summary().set_index("endpoint")
+
+
 def _run(name: str, replicates: int) -> pd.DataFrame:
-    res = trials.run_trial(trials.preset(name), replicates, SEED, bank_size=BANK, workers=1)
-    return res.summary().set_index("endpoint")
+    return _summary(_trial(name, replicates))
 
 
 @pytest.fixture(scope="module")
@@ -42,12 +49,12 @@ def opera() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def oratorio_result() -> trials.TrialResult:
-    return trials.run_trial(trials.preset("oratorio"), 24, SEED, bank_size=BANK, workers=1)
+    return _trial("oratorio", 24)
 
 
 @pytest.fixture(scope="module")
 def oratorio(oratorio_result: trials.TrialResult) -> pd.DataFrame:
-    return oratorio_result.summary().set_index("endpoint")
+    return _summary(oratorio_result)
 
 
 def _binomial_95(share: float, n: int) -> float:
@@ -181,12 +188,12 @@ def test_oratorio_peg_test_24_week(oratorio: pd.DataFrame) -> None:
 
 @pytest.fixture(scope="module")
 def oratorio_hand_result() -> trials.TrialResult:
-    return trials.run_trial(trials.preset("oratorio-hand"), 24, SEED, bank_size=BANK, workers=1)
+    return _trial("oratorio-hand", 24)
 
 
 @pytest.fixture(scope="module")
 def oratorio_hand(oratorio_hand_result: trials.TrialResult) -> pd.DataFrame:
-    return oratorio_hand_result.summary().set_index("endpoint")
+    return _summary(oratorio_hand_result)
 
 
 @pytest.mark.prediction
@@ -324,7 +331,7 @@ def test_higher_dose_gives_no_extra_benefit() -> None:
     high = Arm("high dose", "ocrelizumab", "300 mg IV d0, d14; 1800 mg IV q24w x3 from d168")
     std = Arm("600 mg", "ocrelizumab", "iv")
     res = trials.run_trial(_two_arm(high, std, 6000), 4, SEED, bank_size=BANK, workers=1)
-    s = res.summary().set_index("endpoint")
+    s = _summary(res)
     assert s.loc["ARR", "estimate"] == pytest.approx(1.0, abs=0.08)
     assert s.loc["CDP12", "estimate"] == pytest.approx(1.0, abs=0.15)
     assert s.loc["ARR", "power"] <= 0.5
@@ -337,7 +344,7 @@ def test_effect_comes_from_b_cells_stopping_treatment_loses_it() -> None:
     stop = Arm("stopped", "ocrelizumab", "300 mg IV d0, d14")
     res = trials.run_trial(_two_arm(stop, cont, 4000, ("ARR",), weeks), 3, SEED,
                            bank_size=BANK, workers=1)
-    s = res.summary().set_index("endpoint")
+    s = _summary(res)
     assert s.loc["ARR", "estimate"] > 1.15
     bank = res.bank
     assert bank.effect["stopped"][:, -1].mean() < bank.effect["continued"][:, -1].mean() - 0.2
